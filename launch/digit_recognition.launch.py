@@ -1,0 +1,49 @@
+"""Start the camera, preprocess and classifier nodes with config/params.yaml.
+
+    ros2 launch digit_recognition digit_recognition.launch.py source:=/dev/video0
+    ros2 launch digit_recognition digit_recognition.launch.py namespace:=robot1 \
+        params_file:=/path/to/my_params.yaml
+
+The `source` and `model_path` arguments override the params file; their defaults equal
+the shipped config/params.yaml.
+"""
+
+from launch import LaunchDescription
+from launch.actions import DeclareLaunchArgument
+from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
+from launch_ros.actions import Node
+from launch_ros.parameter_descriptions import ParameterValue
+from launch_ros.substitutions import FindPackageShare
+
+
+def generate_launch_description():
+    params_file = LaunchConfiguration('params_file')
+    namespace = LaunchConfiguration('namespace')
+    # value_type=str: without it launch would turn source:=0 into an integer parameter.
+    source = ParameterValue(LaunchConfiguration('source'), value_type=str)
+    model_path = ParameterValue(LaunchConfiguration('model_path'), value_type=str)
+
+    return LaunchDescription([
+        DeclareLaunchArgument(
+            'params_file',
+            default_value=PathJoinSubstitution(
+                [FindPackageShare('digit_recognition'), 'config', 'params.yaml']),
+            description='Parameters of all three nodes'),
+        DeclareLaunchArgument(
+            'source', default_value='0',
+            description='Camera index or device, video file or image-sequence pattern'),
+        DeclareLaunchArgument(
+            'namespace', default_value='',
+            description='Namespace for the nodes and their topics (one per robot or camera)'),
+        DeclareLaunchArgument(
+            'model_path', default_value='',
+            description='Keras model file; empty for the bundled model'),
+        Node(package='digit_recognition', executable='camera_node', name='camera',
+             namespace=namespace, parameters=[params_file, {'source': source}],
+             output='screen'),
+        Node(package='digit_recognition', executable='preprocess_node', name='preprocess',
+             namespace=namespace, parameters=[params_file], output='screen'),
+        Node(package='digit_recognition', executable='classifier_node', name='classifier',
+             namespace=namespace, parameters=[params_file, {'model_path': model_path}],
+             output='screen'),
+    ])

@@ -1,0 +1,78 @@
+"""classifier: batches of `digit_crop` -> one model call -> `digit` and `digit_confidence`."""
+
+import sys
+import time
+
+from cv_bridge import CvBridge, CvBridgeError
+from rcl_interfaces.msg import SetParametersResult
+from rclpy.node import Node
+from rclpy.qos import qos_profile_sensor_data
+from sensor_msgs.msg import Image
+from std_msgs.msg import Float32, Int32
+
+from digit_recognition.batching import CropBatcher, decide
+from digit_recognition.model import IMAGE_SHAPE, load_classifier
+from digit_recognition.node_utils import declare_parameter, run_nodes
+
+
+class ClassifierNode(Node):
+
+    def __init__(self, **kwargs):
+        super().__init__('classifier', **kwargs)
+        model_path = declare_parameter(
+            self, 'model_path', '',
+            'Keras model file; empty for the model bundled with the package', read_only=True)
+        batch_size = declare_parameter(
+            self, 'batch_size', 5, 'Crops per model call; one digit is published per batch',
+            integer_range=(1, 64))
+        self.add_on_set_parameters_callback(self._on_set_parameters)
+
+        # Loading and the first (tracing) call are slow: pay for both before any crop arrives.
+        started = time.monotonic()
+        self._classifier = load_classifier(model_path or None)
+        self._classifier.warm_up(batch_size)
+        load_sec = time.monotonic() - started
+
+        self._batcher = CropBatcher(batch_size)
+        self._bridge = CvBridge()
+        self._digit_publisher = self.create_publisher(Int32, 'digit', 10)
+        self._confidence_publisher = self.create_publisher(Float32, 'digit_confidence', 10)
+        self._subscription = self.create_subscription(
+            Image, 'digit_crop', self._on_crop, qos_profile_sensor_data)
+        self.get_logger().info(
+            f'model {self._classifier.path} ready in {load_sec:.1f} s; batches of {batch_size} '
+            f'{self._subscription.topic_name} -> {self._digit_publisher.topic_name}')
+
+    def _on_set_parameters(self, parameters):
+        for parameter in parameters:
+            if parameter.name == 'batch_size':
+                # A batch already half-filled would mix sizes: start the new size afresh.
+                self._batcher = CropBatcher(parameter.value)
+        return SetParametersResult(successful=True)
+
+    def _on_crop(self, msg):
+        try:
+            crop = self._bridge.imgmsg_to_cv2(msg, desired_encoding='mono8')
+        except CvBridgeError as exc:
+            self.get_logger().warning(f'dropping crop with encoding {msg.encoding!r}: {exc}',
+                                      throttle_duration_sec=5.0)
+            return
+        if crop.shape != IMAGE_SHAPE:
+            self.get_logger().warning(f'dropping crop of shape {crop.shape}, expected 28x28',
+                                      throttle_duration_sec=5.0)
+            return
+        batch = self._batcher.add(crop)
+        if batch is None:
+            return
+        digit, confidence = decide(self._classifier.predict_batch(batch))
+        self._confidence_publisher.publish(Float32(data=confidence))
+        self._digit_publisher.publish(Int32(data=digit))
+        self.get_logger().debug(f'digit {digit} (confidence {confidence:.3f})')
+
+
+def main(args=None):
+    return run_nodes([ClassifierNode], args=args, logger_name='classifier')
+
+
+if __name__ == '__main__':
+    sys.exit(main())

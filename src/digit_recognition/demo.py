@@ -1,0 +1,96 @@
+"""demo: run the pipeline on a video and print each digit as a robot controller receives it.
+
+Starts `pipeline` as its own process (frames travel over DDS exactly as on a robot), listens
+on `digit` and `digit_confidence` from this process, and exits when the video ends.
+"""
+
+import argparse
+from collections import deque
+from pathlib import Path
+import subprocess
+import sys
+import time
+
+import rclpy
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from std_msgs.msg import Float32, Int32
+
+
+class DigitListener(Node):
+    """What a robot controller sees: pairs each `digit` with its `digit_confidence`."""
+
+    def __init__(self):
+        super().__init__('demo_controller')
+        self.readings = []
+        self._digits = deque()
+        self._confidences = deque()
+        self.create_subscription(Int32, 'digit', self._on_digit, 10)
+        self.create_subscription(Float32, 'digit_confidence', self._on_confidence, 10)
+
+    def _on_digit(self, msg):
+        self._digits.append(msg.data)
+        self._pair()
+
+    def _on_confidence(self, msg):
+        self._confidences.append(msg.data)
+        self._pair()
+
+    def _pair(self):
+        # The two topics are published together per batch but may arrive in either order.
+        while self._digits and self._confidences:
+            digit, confidence = self._digits.popleft(), self._confidences.popleft()
+            self.readings.append((digit, confidence))
+            print(f'digit {digit}  confidence {confidence:.3f}', flush=True)
+
+
+def collapse_repeats(digits):
+    """7 7 2 2 2 1 -> 7 2 1: each digit held in front of the camera counted once."""
+    return [d for i, d in enumerate(digits) if i == 0 or d != digits[i - 1]]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--params-file', default='config/params.yaml',
+                        help='parameters for the pipeline (default: %(default)s)')
+    parser.add_argument('--source', default='samples/digits.mp4',
+                        help='video file to replay once (default: %(default)s)')
+    options = parser.parse_args(argv)
+    for path in (options.params_file, options.source):
+        if not Path(path).is_file():
+            print(f'demo: no such file: {path}', file=sys.stderr)
+            return 1
+
+    rclpy.init()
+    listener = DigitListener()
+    pipeline = subprocess.Popen([
+        sys.executable, '-m', 'digit_recognition.pipeline', '--ros-args',
+        '--params-file', options.params_file, '-p', f'source:={options.source}',
+        '-p', 'loop:=false'])
+    try:
+        while pipeline.poll() is None:
+            rclpy.spin_once(listener, timeout_sec=0.1)
+        deadline = time.monotonic() + 0.5  # the last digits may still be in flight
+        while time.monotonic() < deadline:
+            rclpy.spin_once(listener, timeout_sec=0.05)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pipeline.terminate()
+    finally:
+        pipeline.wait()
+        listener.destroy_node()
+        rclpy.try_shutdown()
+
+    digits = [digit for digit, _ in listener.readings]
+    print(f'\n{len(digits)} batches -> digits in view: '
+          f'{" ".join(map(str, collapse_repeats(digits))) or "none"}')
+    expected_file = Path(options.source).with_suffix('.txt')
+    if expected_file.is_file():
+        expected = expected_file.read_text().split()
+        print(f'written on the paper:   {" ".join(expected)}')
+    if pipeline.returncode:
+        return pipeline.returncode
+    return 0 if digits else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())

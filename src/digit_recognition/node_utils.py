@@ -1,0 +1,61 @@
+"""What every node of this package shares: typed, documented parameters and a portable main()."""
+
+import time
+
+import rclpy
+from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+
+from digit_recognition.model import ModelLoadError
+from digit_recognition.sources import SourceError
+
+# Errors that make a node useless from the start: one error line and a non-zero exit.
+FATAL_STARTUP_ERRORS = (ModelLoadError, SourceError)
+
+
+def declare_parameter(node, name, default, description, *, integer_range=None,
+                      float_range=None, read_only=False):
+    """Declare a parameter with its description and range, so rclpy rejects bad values itself."""
+    descriptor = ParameterDescriptor(description=description, read_only=read_only)
+    if integer_range is not None:
+        descriptor.integer_range = [IntegerRange(
+            from_value=integer_range[0], to_value=integer_range[1], step=1)]
+    if float_range is not None:
+        descriptor.floating_point_range = [FloatingPointRange(
+            from_value=float(float_range[0]), to_value=float(float_range[1]), step=0.0)]
+    return node.declare_parameter(name, default, descriptor).value
+
+
+def run_nodes(node_factories, args=None, logger_name='digit_recognition', drain_sec=0.0):
+    """Start rclpy, build the nodes in order and spin them; return the process exit code.
+
+    Spins until Ctrl-C, or until a node that has a `finished` future (the camera replaying a
+    file without `loop`) completes it; then keeps spinning `drain_sec` so the last frames
+    still travel through the other nodes of the same process.
+    """
+    rclpy.init(args=args)
+    nodes = []
+    executor = SingleThreadedExecutor()
+    try:
+        for factory in node_factories:
+            nodes.append(factory())
+            executor.add_node(nodes[-1])
+        finished = next((node.finished for node in nodes if hasattr(node, 'finished')), None)
+        if finished is None:
+            executor.spin()
+        else:
+            executor.spin_until_future_complete(finished)
+            deadline = time.monotonic() + drain_sec
+            while rclpy.ok() and time.monotonic() < deadline:
+                executor.spin_once(timeout_sec=0.05)
+        return 0
+    except FATAL_STARTUP_ERRORS as exc:
+        rclpy.logging.get_logger(logger_name).error(str(exc))
+        return 1
+    except (KeyboardInterrupt, ExternalShutdownException):
+        return 0
+    finally:
+        executor.shutdown()
+        for node in nodes:
+            node.destroy_node()
+        rclpy.try_shutdown()

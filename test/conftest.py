@@ -1,0 +1,55 @@
+"""Shared fixtures: the committed MNIST sample, an isolated DDS domain, rclpy contexts."""
+
+import os
+from pathlib import Path
+import random
+import sys
+import time
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+PARAMS_FILE = REPO / 'config' / 'params.yaml'
+SAMPLE_FILE = REPO / 'test' / 'data' / 'mnist_sample.npz'
+BIN = Path(sys.executable).parent
+
+# Tests on one machine (or two test runs at once) must not hear each other's nodes:
+# a random DDS domain per run, discovery kept on this host. Child processes inherit it.
+os.environ['ROS_DOMAIN_ID'] = str(random.randint(1, 100))
+os.environ['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+
+
+@pytest.fixture(scope='session')
+def mnist_sample():
+    """500 official MNIST test digits (50 per class): images uint8 [500, 28, 28], labels."""
+    with np.load(SAMPLE_FILE) as data:
+        return data['images'], data['labels']
+
+
+@pytest.fixture(scope='session')
+def bundled_classifier():
+    from digit_recognition.model import load_classifier
+    return load_classifier()
+
+
+@pytest.fixture
+def ros_context():
+    """A private rclpy context, shut down after the test."""
+    import rclpy
+    from rclpy.context import Context
+    context = Context()
+    rclpy.init(context=context)
+    yield context
+    rclpy.try_shutdown(context=context)
+
+
+def spin_until(executor, condition, timeout_sec):
+    """Spin until condition() is true; return whether it became true in time."""
+    deadline = time.monotonic() + timeout_sec
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        executor.spin_once(timeout_sec=0.05)
+    return condition()

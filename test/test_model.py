@@ -1,0 +1,46 @@
+import numpy as np
+import pytest
+
+from digit_recognition.model import BUNDLED_MODEL, ModelLoadError, load_classifier
+
+
+def test_bundled_model_reads_the_mnist_sample(bundled_classifier, mnist_sample):
+    images, labels = mnist_sample
+    probabilities = bundled_classifier.predict_batch(images)
+    assert probabilities.shape == (len(images), 10)
+    assert probabilities.dtype == np.float32
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-4)
+    accuracy = (probabilities.argmax(axis=1) == labels).mean()
+    assert accuracy >= 0.95
+
+
+def test_predict_batch_matches_keras_predict(bundled_classifier, mnist_sample):
+    images, _ = mnist_sample
+    expected = bundled_classifier.model.predict(images[:5].astype(np.float32), verbose=0)
+    np.testing.assert_allclose(bundled_classifier.predict_batch(images[:5]), expected, atol=1e-5)
+
+
+@pytest.mark.parametrize('crops', [
+    np.zeros((5, 28, 28), np.float32),
+    np.zeros((5, 32, 32), np.uint8),
+    np.zeros((28, 28), np.uint8),
+])
+def test_predict_batch_rejects_wrong_input(bundled_classifier, crops):
+    with pytest.raises(ValueError):
+        bundled_classifier.predict_batch(crops)
+
+
+def test_default_path_is_the_bundled_model(bundled_classifier):
+    assert bundled_classifier.path == BUNDLED_MODEL
+
+
+def test_missing_model_file_is_a_clear_error(tmp_path):
+    with pytest.raises(ModelLoadError, match='not found'):
+        load_classifier(tmp_path / 'nowhere.keras')
+
+
+def test_corrupt_model_file_is_a_clear_error(tmp_path):
+    corrupt = tmp_path / 'corrupt.keras'
+    corrupt.write_bytes(BUNDLED_MODEL.read_bytes()[:1000])
+    with pytest.raises(ModelLoadError, match='cannot load model'):
+        load_classifier(corrupt)

@@ -1,0 +1,134 @@
+"""The preprocess and classifier nodes on real rclpy and DDS, inside the test process."""
+
+from cv_bridge import CvBridge
+import numpy as np
+import pytest
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.node import Node
+from rclpy.parameter import Parameter
+from rclpy.parameter_client import AsyncParameterClient
+from sensor_msgs.msg import Image
+from std_msgs.msg import Float32, Int32
+
+from conftest import spin_until
+from digit_recognition.classifier_node import ClassifierNode
+from digit_recognition.preprocess_node import PreprocessNode
+
+BRIDGE = CvBridge()
+
+
+def grey_square_frame(ink):
+    frame = np.full((480, 640, 3), 210, np.uint8)
+    frame[190:290, 270:370] = ink
+    return frame
+
+
+@pytest.fixture
+def harness(ros_context):
+    """An executor and a test node on the private context; nodes added to it are cleaned up."""
+    executor = SingleThreadedExecutor(context=ros_context)
+    tester = Node('tester', context=ros_context)
+    executor.add_node(tester)
+    added = [tester]
+
+    def add(node):
+        executor.add_node(node)
+        added.append(node)
+        return node
+
+    yield executor, tester, add
+    executor.shutdown()
+    for node in added:
+        node.destroy_node()
+
+
+def set_parameter(executor, tester, node_name, name, value):
+    client = AsyncParameterClient(tester, node_name)
+    assert client.wait_for_services(timeout_sec=5.0)
+    future = client.set_parameters([Parameter(name, value=value)])
+    assert spin_until(executor, future.done, 5.0)
+    return future.result().results[0]
+
+
+def test_threshold_is_tuned_live_through_the_parameter_service(harness, ros_context):
+    executor, tester, add = harness
+    add(PreprocessNode(context=ros_context))
+    crops = []
+    tester.create_subscription(Image, 'digit_crop', crops.append, 10)
+    frames = tester.create_publisher(Image, 'image_raw', 5)
+    frame = BRIDGE.cv2_to_imgmsg(grey_square_frame(ink=120), encoding='bgr8')
+
+    def next_crop():
+        crops.clear()
+        assert spin_until(executor, lambda: frames.publish(frame) or crops, 10.0)
+        return BRIDGE.imgmsg_to_cv2(crops[-1])
+
+    # Grey ink (120) is paper at the default threshold 100 and ink at 130.
+    assert next_crop().max() == 0
+    result = set_parameter(executor, tester, 'preprocess', 'threshold', 130)
+    assert result.successful
+    crop = next_crop()
+    assert crop.shape == (28, 28)
+    assert crop.max() == 255
+
+    result = set_parameter(executor, tester, 'preprocess', 'threshold', 300)
+    assert not result.successful
+    assert 'threshold' in result.reason and '255' in result.reason
+    result = set_parameter(executor, tester, 'preprocess', 'threshold', 'dark')
+    assert not result.successful
+    assert result.reason
+    assert next_crop().max() == 255  # still thresholding at 130
+
+
+def test_preprocess_copies_the_frame_header_and_survives_bad_encodings(harness, ros_context):
+    executor, tester, add = harness
+    add(PreprocessNode(context=ros_context))
+    crops = []
+    tester.create_subscription(Image, 'digit_crop', crops.append, 10)
+    frames = tester.create_publisher(Image, 'image_raw', 5)
+    bad = Image(height=2, width=2, encoding='32FC7', step=8, data=bytes(16))
+    good = BRIDGE.cv2_to_imgmsg(grey_square_frame(ink=40), encoding='bgr8')
+    good.header.frame_id = 'test_camera'
+    good.header.stamp.sec = 42
+
+    assert spin_until(executor, lambda: frames.publish(bad) or frames.publish(good) or crops,
+                      10.0)
+    assert all(crop.header.frame_id == 'test_camera' for crop in crops)
+    assert crops[0].header.stamp.sec == 42
+    assert (crops[0].width, crops[0].height, crops[0].encoding) == (28, 28, 'mono8')
+
+
+def test_classifier_publishes_one_digit_per_batch(harness, ros_context, mnist_sample):
+    executor, tester, add = harness
+    add(ClassifierNode(context=ros_context))
+    digits, confidences = [], []
+    tester.create_subscription(Int32, 'digit', lambda m: digits.append(m.data), 10)
+    tester.create_subscription(Float32, 'digit_confidence',
+                               lambda m: confidences.append(m.data), 10)
+    crops = tester.create_publisher(Image, 'digit_crop', 10)
+    assert spin_until(executor, lambda: crops.get_subscription_count() > 0, 5.0)
+    assert spin_until(executor, lambda: tester.count_subscribers('digit_crop') > 0, 5.0)
+
+    images, labels = mnist_sample
+    threes = images[labels == 3][:5]
+    sevens = images[labels == 7][:5]
+    # A crop of the wrong size is dropped with a warning; it must not count in a batch.
+    wrong_size = np.zeros((30, 30), np.uint8)
+    for crop in [wrong_size, *threes, *sevens]:
+        crops.publish(BRIDGE.cv2_to_imgmsg(crop, encoding='mono8'))
+        spin_until(executor, lambda: False, 0.05)  # paced like a camera, not a burst
+    assert spin_until(executor, lambda: len(digits) >= 2 and len(confidences) >= 2, 10.0)
+    spin_until(executor, lambda: False, 0.3)  # nothing more may come
+    assert digits == [3, 7]
+    assert all(0.5 < c <= 1.0 for c in confidences)
+
+
+def test_classifier_rejects_model_path_changes_at_runtime(harness, ros_context):
+    executor, tester, add = harness
+    add(ClassifierNode(context=ros_context,
+                       parameter_overrides=[Parameter('batch_size', value=2)]))
+    result = set_parameter(executor, tester, 'classifier', 'model_path', '/tmp/other.keras')
+    assert not result.successful
+    assert 'read-only' in result.reason
+    assert set_parameter(executor, tester, 'classifier', 'batch_size', 3).successful
+    assert not set_parameter(executor, tester, 'classifier', 'batch_size', 0).successful

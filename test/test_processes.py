@@ -1,0 +1,142 @@
+"""The executables as real processes, started exactly as the launch file starts them."""
+
+import os
+from pathlib import Path
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.node import Node
+from std_msgs.msg import Int32
+import yaml
+
+from conftest import BIN, PARAMS_FILE, REPO, spin_until
+from digit_recognition.demo import collapse_repeats
+from digit_recognition.rendering import render_frame
+
+NAMESPACE = '/robot_under_test'
+
+
+def launch_command(executable, name, namespace, overrides, tmp_path):
+    """The command line launch_ros builds for a Node(name=, namespace=, parameters=[file, {..}])."""
+    command = [str(BIN / executable), '--ros-args', '-r', f'__node:={name}',
+               '-r', f'__ns:={namespace}', '--params-file', str(PARAMS_FILE)]
+    if overrides:
+        # launch_ros writes a dict of parameters to a temporary file keyed /**.
+        override_file = tmp_path / f'{name}_overrides.yaml'
+        override_file.write_text(yaml.safe_dump({'/**': {'ros__parameters': overrides}}))
+        command += ['--params-file', str(override_file)]
+    return command
+
+
+def start(command):
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def stop(process):
+    if process.poll() is None:
+        process.send_signal(subprocess.signal.SIGINT)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    return process.communicate()[0]
+
+
+def write_digit_frames(mnist_sample, folder, digits_shown, frames_per_digit):
+    """An image sequence of camera frames showing the first sample image of each digit."""
+    images, labels = mnist_sample
+    rng = np.random.default_rng(1)
+    index = 0
+    for label in digits_shown:
+        digit_image = images[labels == label][0]
+        for _ in range(frames_per_digit):
+            cv2.imwrite(str(folder / f'frame_{index:04d}.png'),
+                        render_frame(digit_image, digit_size=200, rng=rng))
+            index += 1
+    return str(folder / 'frame_%04d.png')
+
+
+@pytest.fixture
+def listener(ros_context):
+    executor = SingleThreadedExecutor(context=ros_context)
+    node = Node('robot_controller', namespace=NAMESPACE, context=ros_context)
+    executor.add_node(node)
+    digits = []
+    node.create_subscription(Int32, 'digit', lambda msg: digits.append(msg.data), 10)
+    yield executor, node, digits
+    executor.shutdown()
+    node.destroy_node()
+
+
+def test_launched_processes_read_digits_from_the_camera(listener, mnist_sample, tmp_path):
+    executor, node, digits = listener
+    digits_shown = [7, 2, 1, 0, 4, 9]
+    pattern = write_digit_frames(mnist_sample, tmp_path, digits_shown, frames_per_digit=10)
+
+    processes = [
+        start(launch_command('classifier_node', 'classifier', NAMESPACE,
+                             {'model_path': ''}, tmp_path)),
+        start(launch_command('preprocess_node', 'preprocess', NAMESPACE, {}, tmp_path)),
+    ]
+    try:
+        # The classifier creates `digit` once its model is loaded: start the camera then,
+        # or the first frames would be classified by nobody.
+        assert spin_until(executor, lambda: node.count_publishers('digit') > 0, 60.0)
+        camera = start(launch_command('camera_node', 'camera', NAMESPACE,
+                                      {'source': pattern, 'loop': False}, tmp_path))
+        processes.append(camera)
+        assert spin_until(executor, lambda: camera.poll() is not None, 60.0)
+        spin_until(executor, lambda: len(digits) >= 2 * len(digits_shown), 5.0)
+    finally:
+        outputs = [stop(p) for p in processes]
+    assert camera.returncode == 0, outputs[2]
+    assert collapse_repeats(digits) == digits_shown, outputs
+
+
+def test_missing_model_is_one_error_line_and_a_non_zero_exit(tmp_path):
+    command = launch_command('classifier_node', 'classifier', NAMESPACE,
+                             {'model_path': str(tmp_path / 'missing.keras')}, tmp_path)
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    output = result.stdout + result.stderr
+    assert result.returncode == 1
+    assert 'Traceback' not in output
+    errors = [line for line in output.splitlines() if 'ERROR' in line]
+    assert len(errors) == 1, output
+    assert 'model file not found' in errors[0] and 'missing.keras' in errors[0]
+
+
+def test_missing_video_file_is_one_error_line_and_a_non_zero_exit(tmp_path):
+    command = launch_command('camera_node', 'camera', NAMESPACE,
+                             {'source': str(tmp_path / 'missing.mp4')}, tmp_path)
+    result = subprocess.run(command, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 1
+    assert 'Traceback' not in result.stderr
+    assert 'no such file' in result.stderr
+
+
+def test_demo_reads_the_sample_video(tmp_path):
+    """What `make demo` runs: the pipeline in its own process, a controller in this one."""
+    result = subprocess.run(
+        [str(BIN / 'demo'), '--params-file', str(PARAMS_FILE),
+         '--source', str(REPO / 'samples' / 'digits.mp4')],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        env={**os.environ, 'PYTHONUNBUFFERED': '1'})
+    assert result.returncode == 0, result.stdout + result.stderr
+    expected = (REPO / 'samples' / 'digits.txt').read_text().split()
+    printed = [line.split()[1] for line in result.stdout.splitlines()
+               if line.startswith('digit ')]
+    assert collapse_repeats(printed) == expected, result.stdout
+    assert f'written on the paper:   {" ".join(expected)}' in result.stdout
+
+
+def test_pipeline_is_runnable_as_a_module():
+    result = subprocess.run([sys.executable, '-m', 'digit_recognition.pipeline', '--ros-args',
+                             '--params-file', str(PARAMS_FILE), '-p', 'source:=/no/such.mp4'],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert 'no such file' in result.stderr
+    assert 'Traceback' not in result.stderr
