@@ -22,7 +22,9 @@ demo: $(STAMP)
 
 # pytest exits 5 when it collects no tests: that is a failure here, not a pass.
 test: $(STAMP)
-	$(BIN)/python -m pytest test
+	$(BIN)/python -m pytest test; status=$$?; \
+	if [ $$status -eq 5 ]; then echo 'make test: pytest collected no tests' >&2; fi; \
+	exit $$status
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info

@@ -11,14 +11,14 @@ def to_gray(frame):
     frame = np.asarray(frame)
     if frame.dtype != np.uint8:
         raise ValueError(f'expected a uint8 image, got {frame.dtype}')
+    if frame.size == 0:
+        raise ValueError(f'empty image of shape {frame.shape}')
     if frame.ndim == 2:
         gray = frame
     elif frame.ndim == 3 and frame.shape[2] == 3:
         gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
     else:
         raise ValueError(f'expected a bgr8 [H, W, 3] or mono8 [H, W] image, got shape {frame.shape}')
-    if gray.size == 0:
-        raise ValueError(f'empty image of shape {frame.shape}')
     return gray
 
 
