@@ -9,11 +9,13 @@ the shipped config/params.yaml.
 """
 
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument
+from launch.actions import DeclareLaunchArgument, SetEnvironmentVariable
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
+
+from digit_recognition.transport import PROFILE_NAME, profile_variables
 
 
 def generate_launch_description():
@@ -22,6 +24,11 @@ def generate_launch_description():
     # value_type=str: without it launch would turn source:=0 into an integer parameter.
     source = ParameterValue(LaunchConfiguration('source'), value_type=str)
     model_path = ParameterValue(LaunchConfiguration('model_path'), value_type=str)
+    # Full frames through shared memory: the variables this distro's Fast DDS reads.
+    fastdds_profile = PathJoinSubstitution(
+        [FindPackageShare('digit_recognition'), 'config', PROFILE_NAME])
+    use_profile = [SetEnvironmentVariable(variable, fastdds_profile)
+                   for variable in profile_variables()]
 
     return LaunchDescription([
         DeclareLaunchArgument(
@@ -38,6 +45,7 @@ def generate_launch_description():
         DeclareLaunchArgument(
             'model_path', default_value='',
             description='Keras model file; empty for the bundled model'),
+        *use_profile,
         Node(package='digit_recognition', executable='camera_node', name='camera',
              namespace=namespace, parameters=[params_file, {'source': source}],
              output='screen'),

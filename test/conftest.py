@@ -19,6 +19,8 @@ BIN = Path(sys.executable).parent
 os.environ['ROS_DOMAIN_ID'] = str(random.randint(1, 100))
 os.environ['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+# As the launch file does: full frames through shared memory, for this process and children.
+os.environ['FASTDDS_DEFAULT_PROFILES_FILE'] = str(REPO / 'config' / 'fastdds.xml')
 
 
 @pytest.fixture(scope='session')

@@ -32,3 +32,22 @@ def test_decide_uses_mean_probability_not_majority_vote():
 def test_decide_rejects_empty_input():
     with pytest.raises(ValueError):
         decide(np.zeros((0, 10)))
+
+
+def test_a_gap_between_crops_starts_a_new_batch():
+    # Two crops of one digit, a pause (no digit in view), then three of the next: the first
+    # two must not be classified together with the next digit.
+    batcher = CropBatcher(3, max_gap=0.5)
+    assert batcher.add(np.zeros((28, 28), np.uint8), stamp=10.0) is None
+    assert batcher.add(np.zeros((28, 28), np.uint8), stamp=10.1) is None
+    next_digit = [np.full((28, 28), 7, np.uint8)] * 3
+    assert batcher.add(next_digit[0], stamp=12.0) is None
+    assert batcher.add(next_digit[1], stamp=12.1) is None
+    batch = batcher.add(next_digit[2], stamp=12.2)
+    assert batch is not None and (batch == 7).all()
+
+
+def test_without_max_gap_stamps_do_not_matter():
+    batcher = CropBatcher(2)
+    assert batcher.add(np.zeros((28, 28), np.uint8), stamp=0.0) is None
+    assert batcher.add(np.zeros((28, 28), np.uint8), stamp=100.0) is not None

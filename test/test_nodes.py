@@ -52,19 +52,22 @@ def set_parameter(executor, tester, node_name, name, value):
 
 def test_threshold_is_tuned_live_through_the_parameter_service(harness, ros_context):
     executor, tester, add = harness
-    add(PreprocessNode(context=ros_context))
+    add(PreprocessNode(context=ros_context,
+                       parameter_overrides=[Parameter('threshold_mode', value='fixed')]))
     crops = []
     tester.create_subscription(Image, 'digit_crop', crops.append, 10)
     frames = tester.create_publisher(Image, 'image_raw', 5)
     frame = BRIDGE.cv2_to_imgmsg(grey_square_frame(ink=120), encoding='bgr8')
 
-    def next_crop():
+    def next_crop(timeout_sec=10.0):
         crops.clear()
-        assert spin_until(executor, lambda: frames.publish(frame) or crops, 10.0)
-        return BRIDGE.imgmsg_to_cv2(crops[-1])
+        if spin_until(executor, lambda: frames.publish(frame) or crops, timeout_sec):
+            return BRIDGE.imgmsg_to_cv2(crops[-1])
+        return None
 
-    # Grey ink (120) is paper at the default threshold 100 and ink at 130.
-    assert next_crop().max() == 0
+    # Grey ink (120) is paper at the default threshold 100: no digit, so no crop at all.
+    assert spin_until(executor, lambda: frames.get_subscription_count() > 0, 5.0)
+    assert next_crop(timeout_sec=1.0) is None
     result = set_parameter(executor, tester, 'preprocess', 'threshold', 130)
     assert result.successful
     crop = next_crop()
@@ -78,6 +81,12 @@ def test_threshold_is_tuned_live_through_the_parameter_service(harness, ros_cont
     assert not result.successful
     assert result.reason
     assert next_crop().max() == 255  # still thresholding at 130
+
+    result = set_parameter(executor, tester, 'preprocess', 'threshold_mode', 'auto')
+    assert not result.successful
+    assert 'fixed, otsu, adaptive' in result.reason
+    assert set_parameter(executor, tester, 'preprocess', 'threshold_mode', 'otsu').successful
+    assert next_crop().max() == 255  # otsu finds the grey square on its own
 
 
 def test_preprocess_copies_the_frame_header_and_survives_bad_encodings(harness, ros_context):

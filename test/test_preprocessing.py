@@ -2,10 +2,12 @@ import cv2
 import numpy as np
 import pytest
 
-from digit_recognition.preprocessing import binarize, centre_roi, preprocess_frame, to_gray
+from digit_recognition.preprocessing import (
+    binarize, centre_roi, normalize_digit, preprocess_frame, THRESHOLD_MODES, to_gray)
+from digit_recognition.rendering import blank_frame, render_frame
 
 
-def paper_with_square(size=(480, 640), square=(200, 320, 60), ink=40, paper=210):
+def paper_with_square(size=(480, 640), square=(240, 320, 60), ink=40, paper=210):
     """Light paper with a dark filled square of side square[2] centred at (row, col)."""
     frame = np.full((*size, 3), paper, np.uint8)
     row, col, side = square
@@ -13,30 +15,33 @@ def paper_with_square(size=(480, 640), square=(200, 320, 60), ink=40, paper=210)
     return frame
 
 
-def test_crop_is_uint8_28x28():
-    crop = preprocess_frame(paper_with_square(), threshold=100, roi_size=200)
+def correlation(a, b):
+    """Similarity of two crops, blurred first so a one-pixel offset of a thin stroke is not
+    counted as a different digit (1.0 = identical)."""
+    a, b = (cv2.GaussianBlur(x.astype(np.float32), (0, 0), 1.0).ravel() for x in (a, b))
+    return np.corrcoef(a, b)[0, 1]
+
+
+def test_crop_is_uint8_28x28_white_on_black():
+    crop = preprocess_frame(paper_with_square(square=(240, 320, 100)), 100, 200)
     assert crop.shape == (28, 28)
     assert crop.dtype == np.uint8
-
-
-def test_dark_ink_becomes_white_on_black():
-    frame = paper_with_square(square=(240, 320, 100))
-    crop = preprocess_frame(frame, threshold=100, roi_size=200)
-    assert crop[14, 14] == 255  # the ink in the centre
+    assert crop[14, 14] == 255  # the ink, scaled to fit 20x20 around the centre
     assert crop[1, 1] == 0  # the paper around it
+    assert (crop > 0).sum() == pytest.approx(400, abs=40)
 
 
 def test_threshold_decides_what_is_ink():
-    frame = paper_with_square(square=(240, 320, 100), ink=120)
-    assert preprocess_frame(frame, threshold=100, roi_size=200).max() == 0
+    frame = paper_with_square(ink=120)
+    assert preprocess_frame(frame, threshold=100, roi_size=200) is None
     assert preprocess_frame(frame, threshold=130, roi_size=200).max() == 255
 
 
 def test_only_the_centred_roi_is_used():
     # Ink outside the centred 200x200 region must not reach the crop.
-    frame = paper_with_square(square=(240, 130, 60))
-    assert preprocess_frame(frame, threshold=100, roi_size=200).max() == 0
-    assert preprocess_frame(frame, threshold=100, roi_size=480).max() > 0
+    frame = paper_with_square(square=(240, 130, 80))
+    assert preprocess_frame(frame, threshold=100, roi_size=200) is None
+    assert preprocess_frame(frame, threshold=100, roi_size=480) is not None
 
 
 def test_roi_larger_than_frame_is_clipped():
@@ -46,15 +51,23 @@ def test_roi_larger_than_frame_is_clipped():
 
 
 def test_mono8_frames_are_accepted():
-    frame = paper_with_square(square=(240, 320, 100))
+    frame = paper_with_square()
     gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
     np.testing.assert_array_equal(preprocess_frame(gray, 100, 200),
                                   preprocess_frame(frame, 100, 200))
 
 
-def test_binarize_is_inverse_threshold():
+def test_binarize_fixed_is_inverse_threshold():
     gray = np.array([[0, 99, 100, 101, 255]], np.uint8)
     np.testing.assert_array_equal(binarize(gray, 100), [[255, 255, 255, 0, 0]])
+
+
+def test_resize_normalization_is_the_tutorials_squeeze():
+    frame = paper_with_square(square=(240, 320, 100))
+    crop = preprocess_frame(frame, 100, 200, normalization='resize')
+    # The 100-px square is half of the 200-px ROI: 14x14 of the 28x28 crop.
+    assert (crop == 255).sum() == pytest.approx(14 * 14, abs=30)
+    assert preprocess_frame(blank_frame(), 100, 200, normalization='resize').max() == 0
 
 
 @pytest.mark.parametrize('frame, message', [
@@ -67,17 +80,82 @@ def test_bad_frames_raise_value_error(frame, message):
         preprocess_frame(frame, 100, 200)
 
 
-@pytest.mark.parametrize('threshold, roi_size', [(-1, 200), (256, 200), (100, 0)])
-def test_bad_settings_raise_value_error(threshold, roi_size):
+@pytest.mark.parametrize('settings', [
+    dict(threshold=-1, roi_size=200), dict(threshold=256, roi_size=200),
+    dict(threshold=100, roi_size=0), dict(threshold=100, roi_size=200, threshold_mode='auto'),
+    dict(threshold=100, roi_size=200, normalization='stretch'),
+])
+def test_bad_settings_raise_value_error(settings):
     with pytest.raises(ValueError):
-        preprocess_frame(paper_with_square(), threshold, roi_size)
+        preprocess_frame(paper_with_square(), **settings)
 
 
-def test_rendered_mnist_digits_come_back_as_themselves(mnist_sample):
-    from digit_recognition.rendering import render_frame
+# --- MNIST-style normalization on real MNIST digits ---
+
+def test_normalizing_an_mnist_digit_gives_it_back(mnist_sample):
+    # MNIST digits are already normalized: binarizing and normalizing again changes little.
     images, _ = mnist_sample
-    rng = np.random.default_rng(0)
-    for digit in images[:20]:
-        crop = preprocess_frame(render_frame(digit, digit_size=200, rng=rng), 100, 200)
-        correlation = np.corrcoef(crop.ravel().astype(float), digit.ravel().astype(float))[0, 1]
-        assert correlation > 0.8
+    for digit in images[::25]:
+        assert correlation(normalize_digit(np.where(digit > 127, 255, 0).astype(np.uint8)),
+                           digit) > 0.8
+
+
+@pytest.mark.parametrize('mode', THRESHOLD_MODES)
+def test_any_size_and_position_gives_the_mnist_crop(mnist_sample, mode):
+    images, _ = mnist_sample
+    rng = np.random.default_rng(3)
+    for digit in images[::50]:
+        crops = [preprocess_frame(render_frame(digit, digit_size=size, rng=rng,
+                                               center=(320 + dx, 240 + dy)), 100, 200, mode)
+                 for size, dx, dy in [(120, 0, 0), (200, 0, 0), (100, -30, 25)]]
+        for crop in crops:
+            assert correlation(crop, digit) > 0.8
+
+
+def test_tutorial_resize_is_lost_when_the_digit_is_small(mnist_sample):
+    images, _ = mnist_sample
+    digit = images[0]
+    frame = render_frame(digit, digit_size=100, rng=np.random.default_rng(0))
+    squeezed = preprocess_frame(frame, 100, 200, normalization='resize')
+    assert correlation(squeezed, digit) < 0.5
+    assert correlation(preprocess_frame(frame, 100, 200), digit) > 0.8
+
+
+# --- no digit in view ---
+
+@pytest.mark.parametrize('mode', THRESHOLD_MODES)
+def test_blank_paper_is_not_a_digit(mode):
+    for seed in range(5):
+        frame = blank_frame(rng=np.random.default_rng(seed))
+        assert preprocess_frame(frame, 100, 200, mode) is None
+
+
+@pytest.mark.parametrize('mode', THRESHOLD_MODES)
+def test_specks_are_not_a_digit(mode):
+    frame = blank_frame(rng=np.random.default_rng(0))
+    for x, y in [(300, 220), (330, 250), (310, 260)]:
+        cv2.circle(frame, (x, y), 3, (30, 30, 30), -1)
+    assert preprocess_frame(frame, 100, 200, mode) is None
+
+
+@pytest.mark.parametrize('mode', THRESHOLD_MODES)
+def test_ink_at_the_roi_edge_is_not_a_digit(mode):
+    # A shadow or the paper's edge entering the ROI from the side.
+    frame = blank_frame(rng=np.random.default_rng(0))
+    frame[:, :250] = 35
+    assert preprocess_frame(frame, 100, 200, mode) is None
+
+
+def test_a_dark_scene_is_not_a_digit():
+    frame = np.full((480, 640, 3), 20, np.uint8)
+    frame[200:280, 300:340] = 200
+    assert preprocess_frame(frame, 100, 200) is None
+
+
+def test_otsu_and_adaptive_read_a_digit_in_uneven_light(mnist_sample):
+    images, _ = mnist_sample
+    frame = render_frame(images[3], digit_size=150, rng=np.random.default_rng(0)).astype(float)
+    frame *= np.linspace(0.45, 1.0, frame.shape[1])[None, :, None]  # dim light from the left
+    frame = frame.astype(np.uint8)
+    for mode in ('otsu', 'adaptive'):
+        assert correlation(preprocess_frame(frame, 100, 200, mode), images[3]) > 0.8

@@ -3,7 +3,7 @@
 import sys
 import time
 
-from cv_bridge import CvBridge, CvBridgeError
+from cv_bridge import CvBridge
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
@@ -12,7 +12,7 @@ from std_msgs.msg import Float32, Int32
 
 from digit_recognition.batching import CropBatcher, decide
 from digit_recognition.model import IMAGE_SHAPE, load_classifier
-from digit_recognition.node_utils import declare_parameter, run_nodes
+from digit_recognition.node_utils import declare_parameter, image_to_cv2, run_nodes
 
 
 class ClassifierNode(Node):
@@ -25,6 +25,14 @@ class ClassifierNode(Node):
         batch_size = declare_parameter(
             self, 'batch_size', 5, 'Crops per model call; one digit is published per batch',
             integer_range=(1, 64))
+        declare_parameter(
+            self, 'min_confidence', 0.9,
+            "A batch's digit is published only if its mean probability reaches this",
+            float_range=(0.0, 1.0))
+        batch_timeout = declare_parameter(
+            self, 'batch_timeout', 0.5,
+            'Seconds between two crops (by capture stamp) that end a batch unfinished: '
+            'the digit left the view', float_range=(0.01, 60.0))
         self.add_on_set_parameters_callback(self._on_set_parameters)
 
         # Loading and the first (tracing) call are slow: pay for both before any crop arrives.
@@ -33,7 +41,7 @@ class ClassifierNode(Node):
         self._classifier.warm_up(batch_size)
         load_sec = time.monotonic() - started
 
-        self._batcher = CropBatcher(batch_size)
+        self._batcher = CropBatcher(batch_size, batch_timeout)
         self._bridge = CvBridge()
         self._digit_publisher = self.create_publisher(Int32, 'digit', 10)
         self._confidence_publisher = self.create_publisher(Float32, 'digit_confidence', 10)
@@ -44,27 +52,33 @@ class ClassifierNode(Node):
             f'{self._subscription.topic_name} -> {self._digit_publisher.topic_name}')
 
     def _on_set_parameters(self, parameters):
-        for parameter in parameters:
-            if parameter.name == 'batch_size':
-                # A batch already half-filled would mix sizes: start the new size afresh.
-                self._batcher = CropBatcher(parameter.value)
+        # Values here are already checked against their ranges. A batch already half
+        # filled would mix sizes: start afresh with the new settings.
+        settings = {p.name: p.value for p in parameters}
+        if {'batch_size', 'batch_timeout'} & settings.keys():
+            self._batcher = CropBatcher(
+                settings.get('batch_size', self._batcher.batch_size),
+                settings.get('batch_timeout', self._batcher.max_gap))
         return SetParametersResult(successful=True)
 
     def _on_crop(self, msg):
         try:
-            crop = self._bridge.imgmsg_to_cv2(msg, desired_encoding='mono8')
-        except CvBridgeError as exc:
-            self.get_logger().warning(f'dropping crop with encoding {msg.encoding!r}: {exc}',
-                                      throttle_duration_sec=5.0)
+            crop = image_to_cv2(self._bridge, msg, 'mono8')
+        except ValueError as exc:
+            self.get_logger().warning(f'dropping crop: {exc}', throttle_duration_sec=5.0)
             return
         if crop.shape != IMAGE_SHAPE:
             self.get_logger().warning(f'dropping crop of shape {crop.shape}, expected 28x28',
                                       throttle_duration_sec=5.0)
             return
-        batch = self._batcher.add(crop)
+        stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
+        batch = self._batcher.add(crop, stamp)
         if batch is None:
             return
         digit, confidence = decide(self._classifier.predict_batch(batch))
+        if confidence < self.get_parameter('min_confidence').value:
+            self.get_logger().debug(f'unsure: digit {digit} at {confidence:.3f}, not published')
+            return
         self._confidence_publisher.publish(Float32(data=confidence))
         self._digit_publisher.publish(Int32(data=digit))
         self.get_logger().debug(f'digit {digit} (confidence {confidence:.3f})')

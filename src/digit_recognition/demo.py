@@ -16,6 +16,8 @@ from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from std_msgs.msg import Float32, Int32
 
+from digit_recognition.transport import use_shared_memory_profile
+
 
 class DigitListener(Node):
     """What a robot controller sees: pairs each `digit` with its `digit_confidence`."""
@@ -61,6 +63,7 @@ def main(argv=None):
             print(f'demo: no such file: {path}', file=sys.stderr)
             return 1
 
+    use_shared_memory_profile()  # inherited by the pipeline process
     rclpy.init()
     listener = DigitListener()
     pipeline = subprocess.Popen([

@@ -2,20 +2,30 @@
 
 import time
 
+import cv2
+from cv_bridge import CvBridgeError
 import rclpy
-from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
+from rcl_interfaces.msg import (
+    FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult)
+from rclpy.exceptions import ParameterException
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 
 from digit_recognition.model import ModelLoadError
 from digit_recognition.sources import SourceError
+from digit_recognition.transport import use_shared_memory_profile
 
 # Errors that make a node useless from the start: one error line and a non-zero exit.
-FATAL_STARTUP_ERRORS = (ModelLoadError, SourceError)
+# A parameter file with a value out of range or of the wrong type is one of them.
+FATAL_STARTUP_ERRORS = (ModelLoadError, SourceError, ParameterException)
 
 
 def declare_parameter(node, name, default, description, *, integer_range=None,
-                      float_range=None, read_only=False):
-    """Declare a parameter with its description and range, so rclpy rejects bad values itself."""
+                      float_range=None, choices=None, read_only=False):
+    """Declare a parameter with its description and range, so rclpy rejects bad values itself.
+
+    rclpy has no range for strings: `choices` are listed in the descriptor, as image_tools'
+    cam2image does, and enforced by a set-parameters callback here.
+    """
     descriptor = ParameterDescriptor(description=description, read_only=read_only)
     if integer_range is not None:
         descriptor.integer_range = [IntegerRange(
@@ -23,7 +33,33 @@ def declare_parameter(node, name, default, description, *, integer_range=None,
     if float_range is not None:
         descriptor.floating_point_range = [FloatingPointRange(
             from_value=float(float_range[0]), to_value=float(float_range[1]), step=0.0)]
+    if choices is not None:
+        descriptor.additional_constraints = 'one of: ' + ', '.join(choices)
+        node.add_on_set_parameters_callback(
+            lambda parameters: _check_choice(parameters, name, choices))
     return node.declare_parameter(name, default, descriptor).value
+
+
+def _check_choice(parameters, name, choices):
+    for parameter in parameters:
+        if parameter.name == name and parameter.value not in choices:
+            return SetParametersResult(
+                successful=False,
+                reason=f'{name} must be one of {", ".join(choices)}; got {parameter.value!r}')
+    return SetParametersResult(successful=True)
+
+
+def image_to_cv2(bridge, msg, encoding):
+    """A sensor_msgs/Image as a numpy image in `encoding`; ValueError if it cannot be.
+
+    cv_bridge reports unknown encodings, short data and impossible conversions with
+    several exception types (a KeyError among them): one type here, one message upstream.
+    """
+    try:
+        return bridge.imgmsg_to_cv2(msg, desired_encoding=encoding)
+    except (CvBridgeError, KeyError, TypeError, ValueError, cv2.error) as exc:
+        raise ValueError(f'cannot convert {msg.width}x{msg.height} {msg.encoding!r} image to '
+                         f'{encoding}: {exc!r}') from None
 
 
 def run_nodes(node_factories, args=None, logger_name='digit_recognition', drain_sec=0.0):
@@ -33,6 +69,7 @@ def run_nodes(node_factories, args=None, logger_name='digit_recognition', drain_
     file without `loop`) completes it; then keeps spinning `drain_sec` so the last frames
     still travel through the other nodes of the same process.
     """
+    use_shared_memory_profile()
     rclpy.init(args=args)
     nodes = []
     executor = SingleThreadedExecutor()

@@ -1,0 +1,92 @@
+"""The `train` executable, run as a user runs it, on a small MNIST directory built here."""
+
+from pathlib import Path
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from helpers_mnist import split_sample, write_mnist_dir
+
+TRAIN = Path(sys.executable).parent / 'train'
+ACCURACY_LINE = re.compile(r'^MNIST test accuracy: (\d+\.\d\d)% \((\d+) images\)$', re.MULTILINE)
+
+
+def run_train(*args, cwd, timeout=300):
+    return subprocess.run([str(TRAIN), *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, timeout=timeout)
+
+
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory):
+    """One short training run on the 500-digit sample (400 train, 100 test)."""
+    folder = tmp_path_factory.mktemp('train')
+    train, test = split_sample()
+    data = write_mnist_dir(folder / 'mnist', train, test)
+    output = folder / 'models' / 'tiny.keras'  # a folder that does not exist yet
+    result = run_train('--data', data, '--epochs', 1, '--batch-size', 16, '--seed', 3,
+                       '--output', output, cwd=folder)
+    return result, output, test
+
+
+def test_train_prints_the_test_accuracy_and_saves_the_model(trained):
+    result, output, (x_test, _) = trained
+    assert result.returncode == 0, result.stdout + result.stderr
+    match = ACCURACY_LINE.search(result.stdout)
+    assert match, result.stdout
+    assert int(match.group(2)) == len(x_test)
+    # 25 steps on 400 digits (about 70% measured): far from MNIST's 97%, far above chance.
+    assert 40.0 <= float(match.group(1)) <= 100.0
+    assert f'saved {output}' in result.stdout.splitlines()
+    assert output.is_file()
+
+
+def test_saved_model_loads_and_gives_probabilities(trained):
+    from digit_recognition.model import load_classifier
+    result, output, (x_test, y_test) = trained
+    assert result.returncode == 0, result.stderr
+    probabilities = load_classifier(output).predict_batch(x_test)
+    assert probabilities.shape == (len(x_test), 10)
+    assert probabilities.dtype == np.float32
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-4)
+    # The printed accuracy is the saved model's, not some other model's.
+    printed = float(ACCURACY_LINE.search(result.stdout).group(1))
+    measured = 100 * (probabilities.argmax(axis=1) == y_test).mean()
+    assert measured == pytest.approx(printed, abs=0.01)
+
+
+def test_missing_data_dir_is_one_error_line_and_exit_1(tmp_path):
+    result = run_train('--data', tmp_path / 'no_such_dir', '--epochs', 1, cwd=tmp_path,
+                       timeout=60)
+    assert result.returncode == 1
+    assert 'Traceback' not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert 'no_such_dir' in lines[0]
+    assert not (tmp_path / 'mnist_mlp.keras').exists()
+
+
+def test_a_data_dir_without_mnist_is_one_error_line_and_exit_1(tmp_path):
+    (tmp_path / 'train-images-idx3-ubyte').write_bytes(b'not an IDX file')
+    result = run_train('--data', tmp_path, cwd=tmp_path, timeout=60)
+    assert result.returncode == 1
+    assert 'Traceback' not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_an_output_keras_cannot_save_is_refused_before_training(tmp_path):
+    result = run_train('--data', tmp_path / 'no_such_dir', '--output', tmp_path / 'model.h5',
+                       cwd=tmp_path, timeout=60)
+    assert result.returncode == 1
+    assert 'Traceback' not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and '.keras' in lines[0], result.stderr
+
+
+def test_help_describes_the_options(tmp_path):
+    result = run_train('--help', cwd=tmp_path, timeout=60)
+    assert result.returncode == 0
+    for option in ('--data', '--epochs', '--batch-size', '--seed', '--output'):
+        assert option in result.stdout
