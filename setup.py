@@ -34,6 +34,7 @@ setup(
             'pipeline = digit_recognition.pipeline:main',
             'demo = digit_recognition.demo:main',
             'train = digit_recognition.train:main',
+            'evaluate = digit_recognition.evaluate:main',
         ],
     },
 )

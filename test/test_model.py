@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from digit_recognition.model import BUNDLED_MODEL, ModelLoadError, load_classifier
+from digit_recognition.model import (
+    BUNDLED_MODEL, load_classifier, ModelLoadError, TUTORIAL_MODEL)
 
 
 def test_bundled_model_reads_the_mnist_sample(bundled_classifier, mnist_sample):
@@ -11,7 +12,21 @@ def test_bundled_model_reads_the_mnist_sample(bundled_classifier, mnist_sample):
     assert probabilities.dtype == np.float32
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-4)
     accuracy = (probabilities.argmax(axis=1) == labels).mean()
-    assert accuracy >= 0.95
+    assert accuracy >= 0.99
+
+
+def test_bundled_model_is_a_small_cnn(bundled_classifier):
+    model = bundled_classifier.model
+    assert any('conv' in layer.name for layer in model.layers)
+    assert model.count_params() <= 500_000
+    assert BUNDLED_MODEL.stat().st_size < 2_000_000
+
+
+def test_the_tutorials_mlp_is_bundled_for_comparison(mnist_sample):
+    images, labels = mnist_sample
+    mlp = load_classifier(TUTORIAL_MODEL)
+    assert not any('conv' in layer.name for layer in mlp.model.layers)
+    assert (mlp.predict_batch(images).argmax(axis=1) == labels).mean() >= 0.95
 
 
 def test_predict_batch_matches_keras_predict(bundled_classifier, mnist_sample):

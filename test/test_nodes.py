@@ -141,3 +141,27 @@ def test_classifier_rejects_model_path_changes_at_runtime(harness, ros_context):
     assert 'read-only' in result.reason
     assert set_parameter(executor, tester, 'classifier', 'batch_size', 3).successful
     assert not set_parameter(executor, tester, 'classifier', 'batch_size', 0).successful
+
+
+def test_classifier_publishes_nothing_when_unsure(harness, ros_context, mnist_sample):
+    executor, tester, add = harness
+    add(ClassifierNode(context=ros_context))
+    digits = []
+    tester.create_subscription(Int32, 'digit', lambda m: digits.append(m.data), 10)
+    crops = tester.create_publisher(Image, 'digit_crop', 10)
+    assert spin_until(executor, lambda: crops.get_subscription_count() > 0, 5.0)
+    images, labels = mnist_sample
+
+    def publish_batch(batch):
+        for crop in batch:
+            crops.publish(BRIDGE.cv2_to_imgmsg(crop, encoding='mono8'))
+            spin_until(executor, lambda: False, 0.05)
+
+    # Two threes and three sevens: the mean probability of 7 is about 0.6 < 0.9.
+    publish_batch([*images[labels == 3][:2], *images[labels == 7][:3]])
+    spin_until(executor, lambda: False, 0.5)
+    assert digits == []
+    # Proof the node was listening: a clear batch comes through.
+    publish_batch(images[labels == 7][:5])
+    assert spin_until(executor, lambda: digits, 5.0)
+    assert digits == [7]

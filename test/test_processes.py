@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 import subprocess
 import sys
+import time
 
 import cv2
 import numpy as np
@@ -15,7 +16,7 @@ import yaml
 
 from conftest import BIN, PARAMS_FILE, REPO, spin_until
 from digit_recognition.demo import collapse_repeats
-from digit_recognition.rendering import render_frame
+from digit_recognition.rendering import blank_frame, render_frame
 
 NAMESPACE = '/robot_under_test'
 
@@ -140,3 +141,37 @@ def test_pipeline_is_runnable_as_a_module():
     assert result.returncode == 1
     assert 'no such file' in result.stderr
     assert 'Traceback' not in result.stderr
+
+
+def test_blank_paper_publishes_no_digit(listener, mnist_sample, tmp_path):
+    """Ten seconds of empty paper, then one digit: only that digit may ever be published."""
+    executor, node, digits = listener
+    arrivals = []
+    node.create_subscription(Int32, 'digit', lambda msg: arrivals.append(time.monotonic()), 10)
+    video = tmp_path / 'blank_then_digit.mp4'
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*'mp4v'), 30, (640, 480))
+    rng = np.random.default_rng(2)
+    blank_frames = 300  # 10 s at the camera's 30 fps
+    for _ in range(blank_frames):
+        writer.write(blank_frame(rng=rng))
+    images, labels = mnist_sample
+    for _ in range(10):
+        writer.write(render_frame(images[labels == 3][0], digit_size=160, rng=rng))
+    writer.release()
+
+    processes = [start(launch_command('classifier_node', 'classifier', NAMESPACE, {}, tmp_path)),
+                 start(launch_command('preprocess_node', 'preprocess', NAMESPACE, {}, tmp_path))]
+    try:
+        assert spin_until(executor, lambda: node.count_publishers('digit') > 0, 60.0)
+        camera = start(launch_command('camera_node', 'camera', NAMESPACE,
+                                      {'source': str(video), 'loop': False}, tmp_path))
+        processes.append(camera)
+        started = time.monotonic()
+        assert spin_until(executor, lambda: camera.poll() is not None, 60.0)
+        spin_until(executor, lambda: len(digits) >= 2, 5.0)
+    finally:
+        outputs = [stop(p) for p in processes]
+    assert 'ended after 310 frames' in outputs[2]
+    assert digits == [3, 3], '\n'.join(outputs)
+    # The camera paces frames at 30 fps: nothing may arrive during the blank 10 s.
+    assert min(arrivals) - started > 0.95 * blank_frames / 30

@@ -39,8 +39,25 @@ def test_train_prints_the_test_accuracy_and_saves_the_model(trained):
     assert int(match.group(2)) == len(x_test)
     # 25 steps on 400 digits (about 70% measured): far from MNIST's 97%, far above chance.
     assert 40.0 <= float(match.group(1)) <= 100.0
-    assert f'saved {output}' in result.stdout.splitlines()
+    curves = output.with_name('tiny_curves.png')
+    assert f'saved {output} and {curves}' in result.stdout.splitlines()
     assert output.is_file()
+    assert curves.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+
+
+def test_the_default_model_is_the_cnn_and_mlp_is_the_tutorials(trained, tmp_path):
+    from digit_recognition.model import load_classifier
+    result, output, _ = trained
+    assert result.returncode == 0, result.stderr
+    assert load_classifier(output).model.name == 'mnist_cnn'
+    train, test = split_sample()
+    data = write_mnist_dir(tmp_path / 'mnist', train, test)
+    result = run_train('--model', 'mlp', '--data', data, '--epochs', 1, '--output',
+                       tmp_path / 'mlp.keras', cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    mlp = load_classifier(tmp_path / 'mlp.keras').model
+    assert mlp.name == 'mnist_mlp'
+    assert [layer.units for layer in mlp.layers if hasattr(layer, 'units')] == [128, 128, 10]
 
 
 def test_saved_model_loads_and_gives_probabilities(trained):

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-BUNDLED_MODEL = Path(__file__).resolve().parent / 'models' / 'mnist_mlp.keras'
+MODELS_DIR = Path(__file__).resolve().parent / 'models'
+BUNDLED_MODEL = MODELS_DIR / 'mnist_cnn.keras'  # the default: small CNN, camera-trained
+TUTORIAL_MODEL = MODELS_DIR / 'mnist_mlp.keras'  # the tutorial's MLP, kept for comparison
 IMAGE_SHAPE = (28, 28)
 NUM_CLASSES = 10
 

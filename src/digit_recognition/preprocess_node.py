@@ -17,14 +17,14 @@ class PreprocessNode(Node):
         super().__init__('preprocess', **kwargs)
         threshold = declare_parameter(
             self, 'threshold', 100,
-            'Binarization threshold: pixels darker than this are ink (0-255)',
+            'threshold_mode fixed: pixels darker than this are ink (0-255)',
             integer_range=(0, 255))
         roi_size = declare_parameter(
             self, 'roi_size', 200,
             'Side in pixels of the centred square region that holds the digit',
             integer_range=(28, 4096))
         threshold_mode = declare_parameter(
-            self, 'threshold_mode', 'otsu',
+            self, 'threshold_mode', 'adaptive',
             'fixed: ink is darker than `threshold`; otsu: automatic global threshold; '
             'adaptive: darker than the neighbourhood (uneven light)',
             choices=THRESHOLD_MODES)

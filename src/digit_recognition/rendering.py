@@ -1,6 +1,6 @@
 """MNIST digits drawn as a camera sees them: dark ink on light, unevenly lit paper. numpy/OpenCV.
 
-Used for the sample video and the tests. MNIST stores white ink on black with grey,
+Used for the sample video, the tests and evaluate's camera simulation (camera_frame). MNIST stores white ink on black with grey,
 anti-aliased stroke edges; here that grey level is the share of ink covering the pixel, so the
 tutorial's threshold-and-resize gives back (nearly) the original digit.
 """
@@ -24,15 +24,16 @@ def _check_size(frame_size):
     return int(width), int(height)
 
 
-def _paper(frame_size, rng):
-    """Paper grey level float32 [H, W], lit a little unevenly: a gentle gradient, any direction."""
+def _paper(frame_size, rng, gradient=PAPER_GRADIENT):
+    """Paper grey level float32 [H, W] lit unevenly: a gradient of up to `gradient` grey levels
+    in any direction."""
     width, height = frame_size
     level = rng.uniform(*PAPER_LEVEL)
     angle = rng.uniform(0, 2 * np.pi)
     # Position along the light's direction, -0.5..0.5 across the frame's diagonal.
     x = (np.arange(width, dtype=np.float32) / max(width, height) - 0.5) * np.cos(angle)
     y = (np.arange(height, dtype=np.float32) / max(width, height) - 0.5) * np.sin(angle)
-    return level + PAPER_GRADIENT * rng.uniform(0.3, 1.0) * (y[:, None] + x[None, :])
+    return level + gradient * rng.uniform(0.3, 1.0) * (y[:, None] + x[None, :])
 
 
 def _to_bgr8(gray, rng, noise):
@@ -88,3 +89,61 @@ def render_frame(digit, frame_size=FRAME_SIZE, digit_size=200, center=None, rng=
     paper = _paper((width, height), rng)
     ink = rng.uniform(*INK_LEVEL)
     return _to_bgr8(paper + coverage * (ink - paper), rng, noise)
+
+
+# What evaluate's camera simulation varies, per frame (issue: "realistic camera frames").
+CAMERA_DIGIT_HEIGHT = (80, 180)  # ink height in pixels
+CAMERA_ROTATION = 10.0  # degrees either way
+CAMERA_GRADIENT = (20.0, 70.0)  # grey levels of uneven light across the frame
+CAMERA_BLUR = (0.5, 1.5)  # Gaussian sigma in pixels: focus and motion
+CAMERA_NOISE = (2.0, 6.0)  # sensor noise sigma in grey levels
+CAMERA_JPEG_QUALITY = (60, 90)
+ROI_SIZE = 200
+ROI_MARGIN = 6  # the digit's ink stays this far inside the centred ROI
+
+
+def camera_frame(digit, rng, frame_size=FRAME_SIZE, roi_size=ROI_SIZE):
+    """A bgr8 frame of an MNIST digit as a handheld page before a camera would give it.
+
+    Dark ink on unevenly lit paper; the ink 80-180 px high, rotated up to 10 degrees,
+    placed anywhere inside the centred roi_size ROI; then blur, sensor noise and JPEG
+    compression. Deterministic for a given rng state.
+    """
+    digit = np.asarray(digit)
+    if digit.dtype != np.uint8 or digit.shape != DIGIT_SHAPE:
+        raise ValueError(f'expected a uint8 28x28 MNIST digit, got {digit.dtype} {digit.shape}')
+    width, height = _check_size(frame_size)
+    rows = np.flatnonzero(digit.max(axis=1) > 0)
+    cols = np.flatnonzero(digit.max(axis=0) > 0)
+    if rows.size == 0:
+        raise ValueError('the digit image is blank')
+    ink_centre = np.array([(cols[0] + cols[-1]) / 2, (rows[0] + rows[-1]) / 2])
+    scale = rng.uniform(*CAMERA_DIGIT_HEIGHT) / (rows[-1] - rows[0] + 1)
+    angle = rng.uniform(-1, 1) * CAMERA_ROTATION
+    # Where the ink's corners land, to keep the whole digit inside the ROI: a wide digit
+    # (a 0 or a 2) drawn 180 px high would not fit, so it is drawn smaller.
+    corners = np.array([[cols[0], rows[0]], [cols[-1], rows[0]], [cols[0], rows[-1]],
+                        [cols[-1], rows[-1]]], np.float64)
+    def place(scale):
+        matrix = cv2.getRotationMatrix2D(tuple(ink_centre), angle, scale)
+        return matrix, corners @ matrix[:, :2].T + matrix[:, 2]
+
+    matrix, placed = place(scale)
+    extent = (placed.max(axis=0) - placed.min(axis=0)).max()
+    if extent > roi_size - 2 * ROI_MARGIN:
+        matrix, placed = place(scale * (roi_size - 2 * ROI_MARGIN) / extent)
+    half_extent = (placed.max(axis=0) - placed.min(axis=0)) / 2
+    room = np.maximum(roi_size / 2 - ROI_MARGIN - half_extent, 0)
+    target = np.array([width / 2, height / 2]) + rng.uniform(-room, room)
+    matrix[:, 2] += target - (placed.max(axis=0) + placed.min(axis=0)) / 2
+    coverage = cv2.warpAffine(digit.astype(np.float32) / 255.0, matrix, (width, height),
+                              flags=cv2.INTER_CUBIC, borderValue=0)
+    coverage = np.clip(coverage, 0.0, 1.0)
+
+    paper = _paper((width, height), rng, rng.uniform(*CAMERA_GRADIENT))
+    ink = rng.uniform(*INK_LEVEL)
+    gray = cv2.GaussianBlur(paper + coverage * (ink - paper), (0, 0), rng.uniform(*CAMERA_BLUR))
+    frame = _to_bgr8(gray, rng, rng.uniform(*CAMERA_NOISE))
+    quality = int(rng.integers(CAMERA_JPEG_QUALITY[0], CAMERA_JPEG_QUALITY[1] + 1))
+    _, jpeg = cv2.imencode('.jpg', frame, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    return cv2.imdecode(jpeg, cv2.IMREAD_COLOR)

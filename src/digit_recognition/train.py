@@ -1,6 +1,7 @@
 """train: fit the digit classifier on MNIST, report its test accuracy and save it.
 
-    train --data ../shared/data/mnist --output my_model.keras
+    train --data ../shared/data/mnist --output my_model.keras            # the CNN
+    train --model mlp --data ../shared/data/mnist --output mlp.keras     # the tutorial's MLP
 
 The model definitions live in model.py; this is only the command line around model.fit().
 """
@@ -10,34 +11,49 @@ import os
 from pathlib import Path
 import sys
 
+import numpy as np
+
 from digit_recognition import model as models
 from digit_recognition.mnist import load_mnist
 
-# Model name -> builder returning a compiled Keras model that takes uint8 [N, 28, 28].
-BUILDERS = {
-    'mlp': models.build_mlp,
+# How each model is trained. The MLP exactly as the tutorial; the CNN with camera-like
+# augmentation (one augmented copy of every training digit beside the original) and a
+# cosine-decaying learning rate, which reach >99.4% on MNIST in a few CPU epochs.
+RECIPES = {
+    'mlp': dict(build=models.build_mlp, epochs=5, batch_size=32, augmented_copies=0,
+                learning_rate=None),
+    'cnn': dict(build=models.build_cnn, epochs=4, batch_size=128, augmented_copies=1,
+                learning_rate=2e-3),
 }
 
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(
         prog='train',
-        description="Train the MNIST digit classifier (the tutorial's MLP: Flatten -> Dense 128 "
-                    'relu -> Dense 128 relu -> Dense 10 softmax), print its accuracy on the '
-                    '10,000 MNIST test images and save it as a .keras file for the classifier '
-                    'node (parameter model_path).')
+        description='Train a digit classifier on MNIST, print its accuracy on the 10,000 MNIST '
+                    'test images and save it as a .keras file for the classifier node (parameter '
+                    'model_path), with its training curves as a PNG beside it.')
+    parser.add_argument('--model', choices=sorted(RECIPES), default='cnn',
+                        help="cnn: small convnet with camera-like augmentation (the bundled "
+                             "model); mlp: the tutorial's Flatten -> Dense 128 -> Dense 128 -> "
+                             "Dense 10 (default: %(default)s)")
     parser.add_argument('--data', metavar='DIR',
                         help='directory with the four LeCun IDX files (train-images-idx3-ubyte'
                              '[.gz], ...); default: download through Keras (needs the internet)')
-    parser.add_argument('--epochs', type=positive_int, default=5,
-                        help='passes over the 60,000 training images (default: %(default)s)')
-    parser.add_argument('--batch-size', type=positive_int, default=32,
-                        help='images per gradient step (default: %(default)s)')
+    parser.add_argument('--epochs', type=positive_int,
+                        help='passes over the training images (default: cnn 4, mlp 5)')
+    parser.add_argument('--batch-size', type=positive_int,
+                        help='images per gradient step (default: cnn 128, mlp 32)')
     parser.add_argument('--seed', type=int, default=0,
                         help='seed for weight initialisation and shuffling (default: %(default)s)')
-    parser.add_argument('--output', metavar='PATH', type=Path, default=Path('mnist_mlp.keras'),
-                        help='where to save the trained model (default: %(default)s)')
-    return parser.parse_args(argv)
+    parser.add_argument('--output', metavar='PATH', type=Path,
+                        help='where to save the trained model (default: mnist_<model>.keras)')
+    options = parser.parse_args(argv)
+    recipe = RECIPES[options.model]
+    options.epochs = options.epochs or recipe['epochs']
+    options.batch_size = options.batch_size or recipe['batch_size']
+    options.output = options.output or Path(f'mnist_{options.model}.keras')
+    return options
 
 
 def positive_int(text):
@@ -51,6 +67,43 @@ def set_random_seed(seed):
     """Seed Python, numpy and TensorFlow (imported only here, once the data has loaded)."""
     import keras  # noqa: PLC0415 - seconds to import
     keras.utils.set_random_seed(seed)
+
+
+def add_camera_like_copies(images, labels, copies, seed):
+    """The training set plus `copies` camera-like versions of every digit (augmentation.py)."""
+    from digit_recognition.augmentation import camera_like_batch  # noqa: PLC0415
+    print(f'augmenting {len(images)} digits x {copies} like camera crops...', flush=True)
+    extra = [camera_like_batch(images, seed=seed + 1 + copy) for copy in range(copies)]
+    return np.concatenate([images, *extra]), np.concatenate([labels] * (copies + 1))
+
+
+def use_cosine_learning_rate(model, initial, total_steps):
+    """Recompile with Adam whose learning rate decays to zero over the run."""
+    import keras  # noqa: PLC0415
+    schedule = keras.optimizers.schedules.CosineDecay(initial, total_steps)
+    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=model.loss,
+                  metrics=['accuracy'])
+
+
+def save_curves(history, path, title):
+    """Loss and accuracy per epoch, training and MNIST test, as a PNG."""
+    import matplotlib  # noqa: PLC0415
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    epochs = range(1, len(history['loss']) + 1)
+    figure, (loss_axis, accuracy_axis) = plt.subplots(1, 2, figsize=(10, 4))
+    for axis, metric in ((loss_axis, 'loss'), (accuracy_axis, 'accuracy')):
+        axis.plot(epochs, history[metric], 'o-', label='training')
+        axis.plot(epochs, history['val_' + metric], 'o-', label='MNIST test')
+        axis.set_xlabel('epoch')
+        axis.set_ylabel(metric)
+        axis.grid(alpha=0.3)
+        axis.legend()
+    figure.suptitle(title)
+    figure.tight_layout()
+    figure.savefig(path, dpi=80)
+    plt.close(figure)
 
 
 def save_for_inference(model, path):
@@ -87,10 +140,19 @@ def main(argv=None):
               file=sys.stderr)
         return 1
 
+    recipe = RECIPES[options.model]
+    if recipe['augmented_copies']:
+        x_train, y_train = add_camera_like_copies(x_train, y_train, recipe['augmented_copies'],
+                                                  options.seed)
     set_random_seed(options.seed)  # before building: the initial weights come from it
-    model = BUILDERS['mlp']()
+    model = recipe['build']()
+    if recipe['learning_rate']:
+        use_cosine_learning_rate(model, recipe['learning_rate'], options.epochs *
+                                 -(-len(x_train) // options.batch_size))
 
-    model.fit(x_train, y_train, epochs=options.epochs, batch_size=options.batch_size, verbose=1)
+    # The test set is only watched here (for the curves), never used to pick anything.
+    history = model.fit(x_train, y_train, epochs=options.epochs, batch_size=options.batch_size,
+                        validation_data=(x_test, y_test), verbose=1)
     _, accuracy = model.evaluate(x_test, y_test, batch_size=256, verbose=0)
     print(f'MNIST test accuracy: {100 * accuracy:.2f}% ({len(x_test)} images)')
 
@@ -99,7 +161,9 @@ def main(argv=None):
     except OSError as exc:
         print(f'train: cannot save the model: {exc}', file=sys.stderr)
         return 1
-    print(f'saved {options.output}')
+    curves = options.output.with_name(options.output.stem + '_curves.png')
+    save_curves(history.history, curves, f'{options.model}: {100 * accuracy:.2f}% on MNIST test')
+    print(f'saved {options.output} and {curves}')
     return 0
 
 
