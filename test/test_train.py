@@ -26,8 +26,8 @@ def trained(tmp_path_factory):
     train, test = split_sample()
     data = write_mnist_dir(folder / 'mnist', train, test)
     output = folder / 'models' / 'tiny.keras'  # a folder that does not exist yet
-    result = run_train('--data', data, '--epochs', 1, '--batch-size', 16, '--seed', 3,
-                       '--output', output, cwd=folder)
+    result = run_train('--model', 'mlp', '--data', data, '--epochs', 1, '--batch-size', 16,
+                       '--seed', 3, '--output', output, cwd=folder)
     return result, output, test
 
 
@@ -45,19 +45,20 @@ def test_train_prints_the_test_accuracy_and_saves_the_model(trained):
     assert curves.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
 
 
-def test_the_default_model_is_the_cnn_and_mlp_is_the_tutorials(trained, tmp_path):
+def test_mlp_is_the_tutorials_and_the_default_is_the_augmented_cnn(trained, tmp_path):
     from digit_recognition.model import load_classifier
     result, output, _ = trained
     assert result.returncode == 0, result.stderr
-    assert load_classifier(output).model.name == 'mnist_cnn'
-    train, test = split_sample()
-    data = write_mnist_dir(tmp_path / 'mnist', train, test)
-    result = run_train('--model', 'mlp', '--data', data, '--epochs', 1, '--output',
-                       tmp_path / 'mlp.keras', cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    mlp = load_classifier(tmp_path / 'mlp.keras').model
+    mlp = load_classifier(output).model
     assert mlp.name == 'mnist_mlp'
     assert [layer.units for layer in mlp.layers if hasattr(layer, 'units')] == [128, 128, 10]
+
+    train, test = split_sample()
+    data = write_mnist_dir(tmp_path / 'mnist', train, test)
+    result = run_train('--data', data, '--epochs', 1, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert 'augmenting 400 digits x 1 like camera crops' in result.stdout
+    assert load_classifier(tmp_path / 'mnist_cnn.keras').model.name == 'mnist_cnn'
 
 
 def test_saved_model_loads_and_gives_probabilities(trained):

@@ -24,7 +24,7 @@ class PreprocessNode(Node):
             'Side in pixels of the centred square region that holds the digit',
             integer_range=(28, 4096))
         threshold_mode = declare_parameter(
-            self, 'threshold_mode', 'adaptive',
+            self, 'threshold_mode', 'otsu',
             'fixed: ink is darker than `threshold`; otsu: automatic global threshold; '
             'adaptive: darker than the neighbourhood (uneven light)',
             choices=THRESHOLD_MODES)

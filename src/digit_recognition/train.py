@@ -96,6 +96,7 @@ def save_curves(history, path, title):
     for axis, metric in ((loss_axis, 'loss'), (accuracy_axis, 'accuracy')):
         axis.plot(epochs, history[metric], 'o-', label='training')
         axis.plot(epochs, history['val_' + metric], 'o-', label='MNIST test')
+        axis.set_xticks(list(epochs))
         axis.set_xlabel('epoch')
         axis.set_ylabel(metric)
         axis.grid(alpha=0.3)
