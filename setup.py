@@ -11,7 +11,7 @@ setup(
     packages=find_packages('src'),
     # The bundled model ships inside the Python package so load_classifier() finds it
     # wherever the package is installed (colcon, pip, editable).
-    package_data={package_name: ['models/*.keras']},
+    package_data={package_name: ['models/*.keras', 'models/*.tflite']},
     data_files=[
         ('share/ament_index/resource_index/packages', ['resource/' + package_name]),
         ('share/' + package_name, ['package.xml']),

@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -59,3 +62,62 @@ def test_corrupt_model_file_is_a_clear_error(tmp_path):
     corrupt.write_bytes(BUNDLED_MODEL.read_bytes()[:1000])
     with pytest.raises(ModelLoadError, match='cannot load model'):
         load_classifier(corrupt)
+
+
+# --- the tflite backend ---
+
+@pytest.fixture(scope='module')
+def tflite_classifier():
+    return load_classifier(backend='tflite')
+
+
+def test_tflite_and_keras_agree_on_the_mnist_sample(bundled_classifier, tflite_classifier,
+                                                     mnist_sample):
+    images, labels = mnist_sample
+    keras_probabilities = bundled_classifier.predict_batch(images)
+    tflite_probabilities = tflite_classifier.predict_batch(images)
+    assert tflite_probabilities.dtype == np.float32
+    np.testing.assert_allclose(tflite_probabilities, keras_probabilities, atol=1e-4)
+    # Batches of other sizes reuse the interpreter after resizing its input.
+    for size in (5, 1, 5):
+        np.testing.assert_allclose(tflite_classifier.predict_batch(images[:size]),
+                                   keras_probabilities[:size], atol=1e-4)
+
+
+def test_tflite_backend_never_imports_tensorflow():
+    script = ('import sys, numpy as np\n'
+              'from digit_recognition.model import load_classifier\n'
+              'c = load_classifier(backend="tflite")\n'
+              'c.warm_up(5)\n'
+              'print(c.predict_batch(np.zeros((5, 28, 28), np.uint8)).shape)\n'
+              'print("tensorflow" in sys.modules, "keras" in sys.modules)\n')
+    result = subprocess.run([sys.executable, '-c', script], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split('\n')[:2] == ['(5, 10)', 'False False']
+
+
+def test_either_twin_path_serves_both_backends(tflite_classifier):
+    assert tflite_classifier.path == BUNDLED_MODEL.with_suffix('.tflite')
+    assert load_classifier(BUNDLED_MODEL, backend='tflite').path == tflite_classifier.path
+    assert load_classifier(BUNDLED_MODEL.with_suffix('.tflite')).path == BUNDLED_MODEL
+
+
+def test_a_missing_twin_names_both_files(tmp_path):
+    lone = tmp_path / 'lone.keras'
+    lone.write_bytes(BUNDLED_MODEL.read_bytes())
+    with pytest.raises(ModelLoadError, match=r'lone\.tflite \(the tflite backend loads it '
+                                             r'beside .*lone\.keras\)'):
+        load_classifier(lone, backend='tflite')
+
+
+def test_corrupt_tflite_file_is_a_clear_error(tmp_path):
+    corrupt = tmp_path / 'corrupt.tflite'
+    corrupt.write_bytes(b'not a flatbuffer' * 100)
+    with pytest.raises(ModelLoadError, match='cannot load model'):
+        load_classifier(corrupt, backend='tflite')
+
+
+def test_unknown_backend_is_a_clear_error():
+    with pytest.raises(ModelLoadError, match='backend must be one of keras, tflite'):
+        load_classifier(backend='onnx')

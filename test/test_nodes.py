@@ -165,3 +165,28 @@ def test_classifier_publishes_nothing_when_unsure(harness, ros_context, mnist_sa
     publish_batch(images[labels == 7][:5])
     assert spin_until(executor, lambda: digits, 5.0)
     assert digits == [7]
+
+
+def test_debug_views_are_published_to_whoever_subscribes(harness, ros_context):
+    executor, tester, add = harness
+    add(PreprocessNode(context=ros_context))
+    binaries, overlays = [], []
+    tester.create_subscription(Image, '/preprocess/debug/binary', binaries.append, 10)
+    tester.create_subscription(Image, '/preprocess/debug/overlay', overlays.append, 10)
+    frames = tester.create_publisher(Image, 'image_raw', 5)
+    frame = BRIDGE.cv2_to_imgmsg(grey_square_frame(ink=40), encoding='bgr8')
+    assert spin_until(executor, lambda: frames.publish(frame) or (binaries and overlays), 10.0)
+    binary = BRIDGE.imgmsg_to_cv2(binaries[-1])
+    assert binary.shape == (200, 200) and binary[100, 100] == 255 and binary[5, 5] == 0
+    overlay = BRIDGE.imgmsg_to_cv2(overlays[-1])
+    assert overlay.shape == (480, 640, 3)
+    assert tuple(overlay[140, 320]) == (0, 200, 0)  # the ROI box's top edge, green: a digit
+
+
+def test_image_qos_can_be_overridden_from_parameters(harness, ros_context):
+    from rclpy.qos import ReliabilityPolicy
+    executor, tester, add = harness
+    add(PreprocessNode(context=ros_context, parameter_overrides=[
+        Parameter('qos_overrides./image_raw.subscription.reliability', value='reliable')]))
+    [info] = tester.get_subscriptions_info_by_topic('/image_raw')
+    assert info.qos_profile.reliability == ReliabilityPolicy.RELIABLE

@@ -107,7 +107,8 @@ def test_missing_model_is_one_error_line_and_a_non_zero_exit(tmp_path):
     assert 'Traceback' not in output
     errors = [line for line in output.splitlines() if 'ERROR' in line]
     assert len(errors) == 1, output
-    assert 'model file not found' in errors[0] and 'missing.keras' in errors[0]
+    assert 'model file not found' in errors[0] and 'missing.tflite' in errors[0]
+    assert 'beside' in errors[0] and 'missing.keras' in errors[0]
 
 
 def test_missing_video_file_is_one_error_line_and_a_non_zero_exit(tmp_path):

@@ -40,7 +40,9 @@ def test_train_prints_the_test_accuracy_and_saves_the_model(trained):
     # 25 steps on 400 digits (about 70% measured): far from MNIST's 97%, far above chance.
     assert 40.0 <= float(match.group(1)) <= 100.0
     curves = output.with_name('tiny_curves.png')
-    assert f'saved {output} and {curves}' in result.stdout.splitlines()
+    tflite = output.with_suffix('.tflite')
+    assert f'saved {output}, {tflite} and {curves}' in result.stdout.splitlines()
+    assert tflite.stat().st_size > 10_000
     assert output.is_file()
     assert curves.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
 

@@ -4,6 +4,7 @@ import sys
 
 from cv_bridge import CvBridge
 from rclpy.node import Node
+from rclpy.qos_overriding_options import QoSOverridingOptions
 from rclpy.task import Future
 from sensor_msgs.msg import Image
 
@@ -37,7 +38,11 @@ class CameraNode(Node):
         self.finished = Future()
         self.frames_published = 0
         self._bridge = CvBridge()
-        self._publisher = self.create_publisher(Image, 'image_raw', 5)
+        # Reliable with a small queue, as camera drivers do; image subscribers choose best
+        # effort (sensor data). Overridable from a params file (qos_overrides./image_raw...).
+        self._publisher = self.create_publisher(
+            Image, 'image_raw', 5,
+            qos_overriding_options=QoSOverridingOptions.with_default_policies())
         self._timer = self.create_timer(1.0 / framerate, self._publish_frame)
         self.get_logger().info(
             f'publishing {self.source.kind} {source!r} on {self._publisher.topic_name} at '

@@ -7,11 +7,12 @@ from cv_bridge import CvBridge
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
+from rclpy.qos_overriding_options import QoSOverridingOptions
 from sensor_msgs.msg import Image
 from std_msgs.msg import Float32, Int32
 
 from digit_recognition.batching import CropBatcher, decide
-from digit_recognition.model import IMAGE_SHAPE, load_classifier
+from digit_recognition.model import BACKEND_SUFFIX, IMAGE_SHAPE, load_classifier
 from digit_recognition.node_utils import declare_parameter, image_to_cv2, run_nodes
 
 
@@ -21,7 +22,12 @@ class ClassifierNode(Node):
         super().__init__('classifier', **kwargs)
         model_path = declare_parameter(
             self, 'model_path', '',
-            'Keras model file; empty for the model bundled with the package', read_only=True)
+            'Model file (.keras or .tflite; its twin beside it serves the other backend); '
+            'empty for the model bundled with the package', read_only=True)
+        backend = declare_parameter(
+            self, 'backend', 'tflite',
+            'tflite: LiteRT interpreter, TensorFlow never imported; keras: TensorFlow graph call',
+            choices=tuple(BACKEND_SUFFIX), read_only=True)
         batch_size = declare_parameter(
             self, 'batch_size', 5, 'Crops per model call; one digit is published per batch',
             integer_range=(1, 64))
@@ -37,7 +43,7 @@ class ClassifierNode(Node):
 
         # Loading and the first (tracing) call are slow: pay for both before any crop arrives.
         started = time.monotonic()
-        self._classifier = load_classifier(model_path or None)
+        self._classifier = load_classifier(model_path or None, backend)
         self._classifier.warm_up(batch_size)
         load_sec = time.monotonic() - started
 
@@ -46,9 +52,11 @@ class ClassifierNode(Node):
         self._digit_publisher = self.create_publisher(Int32, 'digit', 10)
         self._confidence_publisher = self.create_publisher(Float32, 'digit_confidence', 10)
         self._subscription = self.create_subscription(
-            Image, 'digit_crop', self._on_crop, qos_profile_sensor_data)
+            Image, 'digit_crop', self._on_crop, qos_profile_sensor_data,
+            qos_overriding_options=QoSOverridingOptions.with_default_policies())
         self.get_logger().info(
-            f'model {self._classifier.path} ready in {load_sec:.1f} s; batches of {batch_size} '
+            f'{backend} model {self._classifier.path} ready in {load_sec:.1f} s; '
+            f'batches of {batch_size} '
             f'{self._subscription.topic_name} -> {self._digit_publisher.topic_name}')
 
     def _on_set_parameters(self, parameters):

@@ -1,14 +1,23 @@
-"""preprocess: `image_raw` -> threshold and crop -> 28x28 mono8 `digit_crop`."""
+"""preprocess: `image_raw` -> threshold, find and normalize the digit -> 28x28 mono8 `digit_crop`.
+
+Debug views for rqt_image_view on a headless robot, built only while someone subscribes:
+`~/debug/binary` (the thresholded ROI) and `~/debug/overlay` (the frame with the ROI box and
+the classifier's latest digit).
+"""
 
 import sys
 
 from cv_bridge import CvBridge
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
+from rclpy.qos_overriding_options import QoSOverridingOptions
 from sensor_msgs.msg import Image
+from std_msgs.msg import Float32, Int32
 
 from digit_recognition.node_utils import declare_parameter, image_to_cv2, run_nodes
-from digit_recognition.preprocessing import NORMALIZATIONS, preprocess_frame, THRESHOLD_MODES
+from digit_recognition.overlay import draw_overlay
+from digit_recognition.preprocessing import (
+    NORMALIZATIONS, preprocess_frame, preprocess_steps, roi_box, THRESHOLD_MODES)
 
 
 class PreprocessNode(Node):
@@ -35,28 +44,63 @@ class PreprocessNode(Node):
             choices=NORMALIZATIONS)
 
         self._bridge = CvBridge()
-        self._publisher = self.create_publisher(Image, 'digit_crop', 10)
+        # QoS of both topics can be overridden from a params file (qos_overrides./topic...).
+        overridable = QoSOverridingOptions.with_default_policies()
+        self._publisher = self.create_publisher(Image, 'digit_crop', 10,
+                                                qos_overriding_options=overridable)
+        self._binary_publisher = self.create_publisher(Image, '~/debug/binary', 1)
+        self._overlay_publisher = self.create_publisher(Image, '~/debug/overlay', 1)
+        self._latest_digit = None
+        self._latest_confidence = 0.0
+        self.create_subscription(Int32, 'digit', self._on_digit, 10)
+        self.create_subscription(Float32, 'digit_confidence', self._on_confidence, 10)
         # Frames are perishable: keep the newest rather than queue stale ones.
         self._subscription = self.create_subscription(
-            Image, 'image_raw', self._on_frame, qos_profile_sensor_data)
+            Image, 'image_raw', self._on_frame, qos_profile_sensor_data,
+            qos_overriding_options=overridable)
         self.get_logger().info(
             f'{self._subscription.topic_name} -> {self._publisher.topic_name} '
             f'(threshold_mode {threshold_mode}, threshold {threshold}, roi_size {roi_size}, '
             f'normalization {normalization})')
 
+    def _settings(self):
+        return [self.get_parameter(name).value
+                for name in ('threshold', 'roi_size', 'threshold_mode', 'normalization')]
+
     def _on_frame(self, msg):
+        want_binary = self._binary_publisher.get_subscription_count() > 0
+        want_overlay = self._overlay_publisher.get_subscription_count() > 0
         try:
             frame = image_to_cv2(self._bridge, msg, 'bgr8')
-            crop = preprocess_frame(frame, *(self.get_parameter(name).value for name in (
-                'threshold', 'roi_size', 'threshold_mode', 'normalization')))
+            if want_binary or want_overlay:
+                binary, crop = preprocess_steps(frame, *self._settings())
+            else:
+                crop = preprocess_frame(frame, *self._settings())
         except ValueError as exc:
             self.get_logger().warning(f'dropping frame: {exc}', throttle_duration_sec=5.0)
             return
-        if crop is None:  # no digit in view: publish nothing, so nothing is classified
-            return
-        out = self._bridge.cv2_to_imgmsg(crop, encoding='mono8')
-        out.header = msg.header
-        self._publisher.publish(out)
+        if crop is not None:
+            self._publish(self._publisher, crop, 'mono8', msg.header)
+        # else: no digit in view: publish nothing, so nothing is classified.
+        if want_binary:
+            self._publish(self._binary_publisher, binary, 'mono8', msg.header)
+        if want_overlay:
+            box = roi_box(frame.shape, self.get_parameter('roi_size').value)
+            found = crop is not None
+            overlay = draw_overlay(frame, box, found, self._latest_digit if found else None,
+                                   self._latest_confidence)
+            self._publish(self._overlay_publisher, overlay, 'bgr8', msg.header)
+
+    def _publish(self, publisher, image, encoding, header):
+        out = self._bridge.cv2_to_imgmsg(image, encoding=encoding)
+        out.header = header
+        publisher.publish(out)
+
+    def _on_digit(self, msg):
+        self._latest_digit = msg.data
+
+    def _on_confidence(self, msg):
+        self._latest_confidence = msg.data
 
 
 def main(args=None):

@@ -43,10 +43,7 @@ def centre_roi(image, roi_size):
     """The centred roi_size x roi_size square; clipped to the image if the image is smaller."""
     if roi_size < 1:
         raise ValueError(f'roi_size must be positive, got {roi_size}')
-    height, width = image.shape[:2]
-    size = min(roi_size, height, width)
-    top = (height - size) // 2
-    left = (width - size) // 2
+    left, top, size = roi_box(image.shape, roi_size)
     return image[top:top + size, left:left + size]
 
 
@@ -122,6 +119,28 @@ def normalize_digit(ink):
                           borderValue=0)
 
 
+def roi_box(frame_shape, roi_size):
+    """(left, top, size) of the centred ROI in a frame of frame_shape, as centre_roi() cuts it."""
+    height, width = frame_shape[:2]
+    size = min(roi_size, height, width)
+    return (width - size) // 2, (height - size) // 2, size
+
+
+def preprocess_steps(frame_bgr, threshold, roi_size, threshold_mode='fixed',
+                     normalization='mnist'):
+    """preprocess_frame() with its intermediate result: (binary ROI, crop or None).
+
+    The binary ROI is what the debug view shows; the crop is what the classifier sees.
+    """
+    if normalization not in NORMALIZATIONS:
+        raise ValueError(f'normalization must be one of {NORMALIZATIONS}, got {normalization!r}')
+    binary = binarize(centre_roi(to_gray(frame_bgr), roi_size), threshold, threshold_mode)
+    if normalization == 'resize':
+        return binary, cv2.resize(binary, (CROP_SIZE, CROP_SIZE), interpolation=cv2.INTER_AREA)
+    ink = find_digit_ink(binary)
+    return binary, None if ink is None else normalize_digit(ink)
+
+
 def preprocess_frame(frame_bgr, threshold, roi_size, threshold_mode='fixed',
                      normalization='mnist'):
     """The 28x28 uint8 crop the classifier sees, or None when no digit is in view.
@@ -130,11 +149,4 @@ def preprocess_frame(frame_bgr, threshold, roi_size, threshold_mode='fixed',
     described above; `resize`, the tutorial's way, squeezes the whole ROI into 28x28 and
     always returns a crop.
     """
-    if normalization not in NORMALIZATIONS:
-        raise ValueError(f'normalization must be one of {NORMALIZATIONS}, got {normalization!r}')
-    roi = centre_roi(to_gray(frame_bgr), roi_size)
-    binary = binarize(roi, threshold, threshold_mode)
-    if normalization == 'resize':
-        return cv2.resize(binary, (CROP_SIZE, CROP_SIZE), interpolation=cv2.INTER_AREA)
-    ink = find_digit_ink(binary)
-    return None if ink is None else normalize_digit(ink)
+    return preprocess_steps(frame_bgr, threshold, roi_size, threshold_mode, normalization)[1]

@@ -1,0 +1,19 @@
+"""The operator's view of a frame: ROI box, latest digit and confidence. numpy/OpenCV only."""
+
+import cv2
+
+FOUND = (0, 200, 0)  # BGR: a digit is in the ROI
+EMPTY = (0, 165, 255)  # no digit found
+
+
+def draw_overlay(frame_bgr, box, digit_found, digit=None, confidence=None):
+    """A copy of the frame with the ROI box (green: digit found) and the latest reading."""
+    left, top, size = box
+    overlay = frame_bgr.copy()
+    colour = FOUND if digit_found else EMPTY
+    cv2.rectangle(overlay, (left, top), (left + size - 1, top + size - 1), colour, 2)
+    label = 'no digit' if digit is None else f'{digit}  ({confidence:.2f})'
+    scale = max(0.5, frame_bgr.shape[0] / 480)
+    cv2.putText(overlay, label, (left, max(20, top - 10)), cv2.FONT_HERSHEY_SIMPLEX, scale,
+                colour, 2, cv2.LINE_AA)
+    return overlay
