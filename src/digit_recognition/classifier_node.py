@@ -3,7 +3,6 @@
 import sys
 import time
 
-from cv_bridge import CvBridge
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
@@ -13,7 +12,7 @@ from std_msgs.msg import Float32, Int32
 
 from digit_recognition.batching import CropBatcher, decide
 from digit_recognition.model import BACKEND_SUFFIX, IMAGE_SHAPE, load_classifier
-from digit_recognition.node_utils import declare_parameter, image_to_cv2, run_nodes
+from digit_recognition.node_utils import declare_parameter, image_from_msg, run_nodes
 
 
 class ClassifierNode(Node):
@@ -48,7 +47,6 @@ class ClassifierNode(Node):
         load_sec = time.monotonic() - started
 
         self._batcher = CropBatcher(batch_size, batch_timeout)
-        self._bridge = CvBridge()
         self._digit_publisher = self.create_publisher(Int32, 'digit', 10)
         self._confidence_publisher = self.create_publisher(Float32, 'digit_confidence', 10)
         self._subscription = self.create_subscription(
@@ -71,7 +69,7 @@ class ClassifierNode(Node):
 
     def _on_crop(self, msg):
         try:
-            crop = image_to_cv2(self._bridge, msg, 'mono8')
+            crop = image_from_msg(msg, 'mono8')
         except ValueError as exc:
             self.get_logger().warning(f'dropping crop: {exc}', throttle_duration_sec=5.0)
             return

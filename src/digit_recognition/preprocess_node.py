@@ -14,7 +14,7 @@ from rclpy.qos_overriding_options import QoSOverridingOptions
 from sensor_msgs.msg import Image
 from std_msgs.msg import Float32, Int32
 
-from digit_recognition.node_utils import declare_parameter, image_to_cv2, run_nodes
+from digit_recognition.node_utils import declare_parameter, image_from_msg, run_nodes
 from digit_recognition.overlay import draw_overlay
 from digit_recognition.preprocessing import (
     NORMALIZATIONS, preprocess_frame, preprocess_steps, roi_box, THRESHOLD_MODES)
@@ -71,7 +71,7 @@ class PreprocessNode(Node):
         want_binary = self._binary_publisher.get_subscription_count() > 0
         want_overlay = self._overlay_publisher.get_subscription_count() > 0
         try:
-            frame = image_to_cv2(self._bridge, msg, 'bgr8')
+            frame = image_from_msg(msg, 'bgr8')
             if want_binary or want_overlay:
                 binary, crop = preprocess_steps(frame, *self._settings())
             else:
