@@ -3,11 +3,14 @@
 import os
 from pathlib import Path
 import random
+import signal
+import subprocess
 import sys
 import time
 
 import numpy as np
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 PARAMS_FILE = REPO / 'config' / 'params.yaml'
@@ -55,3 +58,29 @@ def spin_until(executor, condition, timeout_sec):
             return True
         executor.spin_once(timeout_sec=0.05)
     return condition()
+
+
+def launch_command(executable, name, namespace, overrides, tmp_path):
+    """The command line launch_ros builds for a Node(name=, namespace=, parameters=[file, {..}])."""
+    command = [str(BIN / executable), '--ros-args', '-r', f'__node:={name}',
+               '-r', f'__ns:={namespace}', '--params-file', str(PARAMS_FILE)]
+    if overrides:
+        # launch_ros writes a dict of parameters to a temporary file keyed /**.
+        override_file = tmp_path / f'{name}_overrides.yaml'
+        override_file.write_text(yaml.safe_dump({'/**': {'ros__parameters': overrides}}))
+        command += ['--params-file', str(override_file)]
+    return command
+
+
+def start(command):
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def stop(process):
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    return process.communicate()[0]

@@ -12,39 +12,12 @@ import pytest
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from std_msgs.msg import Int32
-import yaml
 
-from conftest import BIN, PARAMS_FILE, REPO, spin_until
+from conftest import BIN, launch_command, PARAMS_FILE, REPO, spin_until, start, stop
 from digit_recognition.demo import collapse_repeats
 from digit_recognition.rendering import blank_frame, render_frame
 
 NAMESPACE = '/robot_under_test'
-
-
-def launch_command(executable, name, namespace, overrides, tmp_path):
-    """The command line launch_ros builds for a Node(name=, namespace=, parameters=[file, {..}])."""
-    command = [str(BIN / executable), '--ros-args', '-r', f'__node:={name}',
-               '-r', f'__ns:={namespace}', '--params-file', str(PARAMS_FILE)]
-    if overrides:
-        # launch_ros writes a dict of parameters to a temporary file keyed /**.
-        override_file = tmp_path / f'{name}_overrides.yaml'
-        override_file.write_text(yaml.safe_dump({'/**': {'ros__parameters': overrides}}))
-        command += ['--params-file', str(override_file)]
-    return command
-
-
-def start(command):
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-
-def stop(process):
-    if process.poll() is None:
-        process.send_signal(subprocess.signal.SIGINT)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-    return process.communicate()[0]
 
 
 def write_digit_frames(mnist_sample, folder, digits_shown, frames_per_digit):
@@ -111,13 +84,14 @@ def test_missing_model_is_one_error_line_and_a_non_zero_exit(tmp_path):
     assert 'beside' in errors[0] and 'missing.keras' in errors[0]
 
 
-def test_missing_video_file_is_one_error_line_and_a_non_zero_exit(tmp_path):
-    command = launch_command('camera_node', 'camera', NAMESPACE,
-                             {'source': str(tmp_path / 'missing.mp4')}, tmp_path)
+def test_a_bad_params_file_value_is_one_error_line_and_a_non_zero_exit(tmp_path):
+    command = launch_command('preprocess_node', 'preprocess', NAMESPACE, {'threshold': 300},
+                             tmp_path)
     result = subprocess.run(command, capture_output=True, text=True, timeout=30)
     assert result.returncode == 1
     assert 'Traceback' not in result.stderr
-    assert 'no such file' in result.stderr
+    errors = [line for line in result.stderr.splitlines() if 'ERROR' in line]
+    assert len(errors) == 1 and 'threshold' in errors[0], result.stderr
 
 
 def test_demo_reads_the_sample_video(tmp_path):
@@ -137,10 +111,11 @@ def test_demo_reads_the_sample_video(tmp_path):
 
 def test_pipeline_is_runnable_as_a_module():
     result = subprocess.run([sys.executable, '-m', 'digit_recognition.pipeline', '--ros-args',
-                             '--params-file', str(PARAMS_FILE), '-p', 'source:=/no/such.mp4'],
+                             '--params-file', str(PARAMS_FILE), '-p',
+                             'model_path:=/no/such.keras'],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
-    assert 'no such file' in result.stderr
+    assert 'model file not found: /no/such.tflite' in result.stderr
     assert 'Traceback' not in result.stderr
 
 

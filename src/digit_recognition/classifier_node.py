@@ -12,7 +12,8 @@ from std_msgs.msg import Float32, Int32
 
 from digit_recognition.batching import CropBatcher, decide
 from digit_recognition.model import BACKEND_SUFFIX, IMAGE_SHAPE, load_classifier
-from digit_recognition.node_utils import declare_parameter, image_from_msg, run_nodes
+from digit_recognition.node_utils import (
+    declare_parameter, Diagnostics, image_from_msg, RateMeter, run_nodes)
 
 
 class ClassifierNode(Node):
@@ -47,6 +48,13 @@ class ClassifierNode(Node):
         load_sec = time.monotonic() - started
 
         self._batcher = CropBatcher(batch_size, batch_timeout)
+        self._backend = backend
+        self._rate = RateMeter()
+        self._batch_rate = RateMeter(window_sec=5.0)
+        self.crops_dropped = 0
+        self.digits_published = 0
+        self.unsure_batches = 0
+        self.diagnostics = Diagnostics(self, self._report)
         self._digit_publisher = self.create_publisher(Int32, 'digit', 10)
         self._confidence_publisher = self.create_publisher(Float32, 'digit_confidence', 10)
         self._subscription = self.create_subscription(
@@ -70,24 +78,38 @@ class ClassifierNode(Node):
     def _on_crop(self, msg):
         try:
             crop = image_from_msg(msg, 'mono8')
+            if crop.shape != IMAGE_SHAPE:
+                raise ValueError(f'crop of shape {crop.shape}, expected 28x28')
         except ValueError as exc:
+            self.crops_dropped += 1
+            self.diagnostics.error(f'dropped crop: {exc}')
             self.get_logger().warning(f'dropping crop: {exc}', throttle_duration_sec=5.0)
             return
-        if crop.shape != IMAGE_SHAPE:
-            self.get_logger().warning(f'dropping crop of shape {crop.shape}, expected 28x28',
-                                      throttle_duration_sec=5.0)
-            return
+        self._rate.record()
         stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
         batch = self._batcher.add(crop, stamp)
         if batch is None:
             return
+        started = time.perf_counter()
         digit, confidence = decide(self._classifier.predict_batch(batch))
+        self._batch_rate.record(time.perf_counter() - started)
         if confidence < self.get_parameter('min_confidence').value:
+            self.unsure_batches += 1
             self.get_logger().debug(f'unsure: digit {digit} at {confidence:.3f}, not published')
             return
+        self.digits_published += 1
         self._confidence_publisher.publish(Float32(data=confidence))
         self._digit_publisher.publish(Int32(data=digit))
         self.get_logger().debug(f'digit {digit} (confidence {confidence:.3f})')
+
+
+    def _report(self):
+        values = {'crop rate': f'{self._rate.rate():.1f}',
+                  'inference ms per batch': f'{self._batch_rate.mean_ms():.2f}',
+                  'crops dropped': self.crops_dropped, 'digits published': self.digits_published,
+                  'unsure batches': self.unsure_batches, 'model loaded': True,
+                  'backend': self._backend, 'model': str(self._classifier.path)}
+        return 'ok', 'model loaded', values
 
 
 def main(args=None):

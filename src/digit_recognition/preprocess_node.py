@@ -6,6 +6,7 @@ the classifier's latest digit).
 """
 
 import sys
+import time
 
 from cv_bridge import CvBridge
 from rclpy.node import Node
@@ -14,7 +15,8 @@ from rclpy.qos_overriding_options import QoSOverridingOptions
 from sensor_msgs.msg import Image
 from std_msgs.msg import Float32, Int32
 
-from digit_recognition.node_utils import declare_parameter, image_from_msg, run_nodes
+from digit_recognition.node_utils import (
+    declare_parameter, Diagnostics, image_from_msg, RateMeter, run_nodes)
 from digit_recognition.overlay import draw_overlay
 from digit_recognition.preprocessing import (
     NORMALIZATIONS, preprocess_frame, preprocess_steps, roi_box, THRESHOLD_MODES)
@@ -52,6 +54,10 @@ class PreprocessNode(Node):
         self._overlay_publisher = self.create_publisher(Image, '~/debug/overlay', 1)
         self._latest_digit = None
         self._latest_confidence = 0.0
+        self._rate = RateMeter()
+        self.frames_dropped = 0
+        self.frames_without_digit = 0
+        self.diagnostics = Diagnostics(self, self._report)
         self.create_subscription(Int32, 'digit', self._on_digit, 10)
         self.create_subscription(Float32, 'digit_confidence', self._on_confidence, 10)
         # Frames are perishable: keep the newest rather than queue stale ones.
@@ -68,6 +74,7 @@ class PreprocessNode(Node):
                 for name in ('threshold', 'roi_size', 'threshold_mode', 'normalization')]
 
     def _on_frame(self, msg):
+        started = time.perf_counter()
         want_binary = self._binary_publisher.get_subscription_count() > 0
         want_overlay = self._overlay_publisher.get_subscription_count() > 0
         try:
@@ -77,11 +84,15 @@ class PreprocessNode(Node):
             else:
                 crop = preprocess_frame(frame, *self._settings())
         except ValueError as exc:
+            self.frames_dropped += 1
+            self.diagnostics.error(f'dropped frame: {exc}')
             self.get_logger().warning(f'dropping frame: {exc}', throttle_duration_sec=5.0)
             return
         if crop is not None:
             self._publish(self._publisher, crop, 'mono8', msg.header)
-        # else: no digit in view: publish nothing, so nothing is classified.
+        else:  # no digit in view: publish nothing, so nothing is classified
+            self.frames_without_digit += 1
+        self._rate.record(time.perf_counter() - started)
         if want_binary:
             self._publish(self._binary_publisher, binary, 'mono8', msg.header)
         if want_overlay:
@@ -95,6 +106,15 @@ class PreprocessNode(Node):
         out = self._bridge.cv2_to_imgmsg(image, encoding=encoding)
         out.header = header
         publisher.publish(out)
+
+    def _report(self):
+        values = {'frame rate': f'{self._rate.rate():.1f}',
+                  'processing ms': f'{self._rate.mean_ms():.2f}',
+                  'frames dropped': self.frames_dropped,
+                  'frames without digit': self.frames_without_digit}
+        if self._rate.rate() == 0:
+            return 'warn', 'no frames on image_raw', values
+        return 'ok', 'processing frames', values
 
     def _on_digit(self, msg):
         self._latest_digit = msg.data
