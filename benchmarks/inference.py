@@ -1,0 +1,180 @@
+"""Inference time per batch of five MNIST crops: the tutorial's predict() against both backends.
+
+    .venv/bin/python benchmarks/inference.py [--quick] [--repeats 2000] [--output DIR]
+
+Variants, all in this one process and interleaved in rounds so that background load falls on
+all of them alike: Keras `model.predict(batch)` (the tutorial's call) on the MLP and the CNN,
+the keras backend's compiled graph call (`predict_batch`) and the tflite backend (LiteRT) on
+both models. Writes inference.{md,json,png} into the output folder.
+"""
+
+import argparse
+import os
+from pathlib import Path
+import sys
+import time
+
+import numpy as np
+
+import common
+from digit_recognition.model import BUNDLED_MODEL, load_classifier, TUTORIAL_MODEL
+
+BATCH_SIZE = 5
+TARGETS = {'tflite_ms': 0.1, 'keras_ms': 3.0, 'predict_over_keras': 400.0}
+
+
+def batches_of_five(images):
+    """Consecutive real crops, five at a time, as the classifier node gets them."""
+    count = len(images) // BATCH_SIZE * BATCH_SIZE
+    return images[:count].reshape(-1, BATCH_SIZE, *images.shape[1:])
+
+
+def variants(quick_predict_repeats, repeats):
+    """(name, model label, how, callable factory, repetitions) for every variant measured."""
+    found = []
+    for label, path in (('MLP', TUTORIAL_MODEL), ('CNN', BUNDLED_MODEL)):
+        keras = load_classifier(path, 'keras')
+        tflite = load_classifier(path, 'tflite')
+        model = keras.model
+        found += [
+            (f'predict {label}', label, 'Keras model.predict(batch) (tutorial)',
+             lambda batch, model=model: model.predict(batch, verbose=0), quick_predict_repeats),
+            (f'keras {label}', label, 'keras backend: compiled graph call',
+             keras.predict_batch, repeats),
+            (f'tflite {label}', label, 'tflite backend: LiteRT, 1 thread',
+             tflite.predict_batch, repeats),
+        ]
+    return found
+
+
+def accuracy(function, batches, labels):
+    predictions = np.concatenate([np.asarray(function(batch)).argmax(axis=1)
+                                  for batch in batches])
+    return float((predictions == labels[:len(predictions)]).mean())
+
+
+def measure(found, batches, warmup, rounds):
+    """Milliseconds per call for each variant, in `rounds` interleaved rounds."""
+    times = {name: [] for name, *_ in found}
+    for name, _, _, function, _ in found:
+        for i in range(warmup):
+            function(batches[i % len(batches)])
+    for round_index in range(rounds):
+        for name, _, _, function, repeats in found:
+            share = repeats // rounds + (1 if round_index < repeats % rounds else 0)
+            for i in range(share):
+                batch = batches[(round_index * share + i) % len(batches)]
+                started = time.perf_counter_ns()
+                function(batch)
+                times[name].append((time.perf_counter_ns() - started) / 1e6)
+    return times
+
+
+def report(found, times, accuracies, before, after, options):
+    stats = {name: common.summary(times[name]) for name in times}
+    rows = []
+    for name, label, how, _, _ in found:
+        s = stats[name]
+        predict = stats[f'predict {label}']['p50']
+        ratio = predict / s['p50'] if not name.startswith('predict') else None
+        rows.append([name, how, s['n'], common.fmt(s['p50'], 3), common.fmt(s['p99'], 3),
+                     common.fmt(s['mean'], 3), common.fmt(ratio, 0, 'x'),
+                     common.fmt(100 * accuracies[name], 1, '%')])
+    ratios = {label: stats[f'predict {label}']['p50'] / stats[f'keras {label}']['p50']
+              for label in ('MLP', 'CNN')}
+    checks = []
+    for label in ('MLP', 'CNN'):
+        tflite, keras = stats[f'tflite {label}']['p50'], stats[f'keras {label}']['p50']
+        checks.append(
+            f'- {label}: tflite p50 {tflite:.3f} ms (target <= {TARGETS["tflite_ms"]} ms: '
+            f'{"met" if tflite <= TARGETS["tflite_ms"] else "MISSED"}); keras p50 '
+            f'{keras:.3f} ms (target <= {TARGETS["keras_ms"]} ms: '
+            f'{"met" if keras <= TARGETS["keras_ms"] else "MISSED"}); predict / keras '
+            f'{ratios[label]:.0f}x (target >= {TARGETS["predict_over_keras"]:.0f}x: '
+            f'{"met" if ratios[label] >= TARGETS["predict_over_keras"] else "MISSED"})')
+    markdown = '\n'.join([
+        '## Inference per batch of 5 crops (ms)',
+        '',
+        f'{len(times)} variants interleaved in {options.rounds} rounds after '
+        f'{options.warmup} warm-up calls each; real MNIST test crops '
+        f'({common.MNIST_SAMPLE.relative_to(common.REPO)}). Ratio = predict p50 / this p50 '
+        '(same model). Accuracy on the 500 sample digits.',
+        '',
+        common.markdown_table(
+            ['variant', 'how', 'calls', 'p50 ms', 'p99 ms', 'mean ms', 'predict / this',
+             'accuracy'], rows),
+        '',
+        'Targets (set for the tutorial-size model): tflite <= 0.1 ms, keras <= 3 ms, '
+        'keras >= 400x faster than predict.',
+        *checks,
+        '',
+        f'Load average (1/5/15 min) before: {common.load_text(before)}, after: '
+        f'{common.load_text(after)}; {os.cpu_count()} CPUs.',
+    ])
+    data = {'machine': common.machine_info(), 'loadavg_before': before, 'loadavg_after': after,
+            'batch_size': BATCH_SIZE, 'warmup': options.warmup, 'rounds': options.rounds,
+            'targets': TARGETS, 'predict_over_keras': ratios,
+            'variants': {name: {'model': label, 'how': how, 'accuracy': accuracies[name],
+                                **stats[name]}
+                         for name, label, how, _, _ in found},
+            'times_ms': times}
+    return markdown, data
+
+
+def plot(found, times):
+    plt = common.pyplot()
+    figure, axis = plt.subplots(figsize=(9, 4.5))
+    names = [name for name, *_ in found]
+    axis.boxplot([times[name] for name in names], whis=(1, 99), showfliers=False)
+    axis.set_xticks(range(1, len(names) + 1), names, rotation=20)
+    axis.set_yscale('log')
+    axis.set_ylabel('ms per batch of 5 (log)')
+    axis.axhline(TARGETS['keras_ms'], color='tab:orange', linestyle='--', label='keras target')
+    axis.axhline(TARGETS['tflite_ms'], color='tab:green', linestyle='--', label='tflite target')
+    axis.set_title('Inference per batch of five crops (box: p25-p75, whiskers: p1-p99)')
+    axis.legend()
+    return figure
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--quick', action='store_true', help='a short smoke run')
+    parser.add_argument('--repeats', type=int, default=2000,
+                        help='timed calls per backend variant (default: %(default)s)')
+    parser.add_argument('--predict-repeats', type=int, default=500,
+                        help='timed model.predict() calls; each costs tens of ms '
+                             '(default: %(default)s)')
+    parser.add_argument('--warmup', type=int, default=50, help='untimed calls first')
+    parser.add_argument('--rounds', type=int, default=10,
+                        help='interleaved rounds the calls are split into')
+    parser.add_argument('--output', type=Path, default=None,
+                        help='results folder (default: benchmarks/results, '
+                             'benchmarks/results/quick with --quick)')
+    options = parser.parse_args(argv)
+    if options.quick:
+        options.repeats, options.predict_repeats = 100, 20
+        options.warmup, options.rounds = 5, 2
+    output = options.output or (common.RESULTS_DIR / 'quick' if options.quick
+                                else common.RESULTS_DIR)
+    os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+
+    with np.load(common.MNIST_SAMPLE) as data:
+        images, labels = data['images'], data['labels']
+    batches = batches_of_five(images)
+    print(f'loading models; {len(batches)} batches of {BATCH_SIZE} real crops', flush=True)
+    found = variants(options.predict_repeats, options.repeats)
+    accuracies = {name: accuracy(function, batches, labels)
+                  for name, _, _, function, _ in found}
+    before = os.getloadavg()
+    print(f'load average {common.load_text(before)}; timing {len(found)} variants', flush=True)
+    times = measure(found, batches, options.warmup, options.rounds)
+    after = os.getloadavg()
+    markdown, data = report(found, times, accuracies, before, after, options)
+    paths = common.write_outputs(output, 'inference', data, markdown, plot(found, times))
+    print(markdown)
+    print('\nwrote ' + ', '.join(str(p) for p in paths))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
