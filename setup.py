@@ -35,6 +35,7 @@ setup(
             'demo = digit_recognition.demo:main',
             'train = digit_recognition.train:main',
             'evaluate = digit_recognition.evaluate:main',
+            'viewer = digit_recognition.viewer:main',
         ],
     },
 )

@@ -309,9 +309,16 @@ def fmt(value, digits=1, suffix=''):
     return f'{value:.{digits}f}{suffix}'
 
 
+def _numeric(cell):
+    text = str(cell).lstrip('<>~')
+    return text == '-' or text[:1].isdigit() or (text[:1] == '-' and text[1:2].isdigit())
+
+
 def markdown_table(headers, rows):
+    """A markdown table; columns of numbers are right-aligned."""
+    numeric = [all(_numeric(row[i]) for row in rows) for i in range(len(headers))]
     lines = ['| ' + ' | '.join(headers) + ' |',
-             '|' + '|'.join('---' if i == 0 else '---:' for i in range(len(headers))) + '|']
+             '|' + '|'.join('---:' if right else '---' for right in numeric) + '|']
     lines += ['| ' + ' | '.join(str(cell) for cell in row) + ' |' for row in rows]
     return '\n'.join(lines)
 
