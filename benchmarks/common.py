@@ -373,8 +373,12 @@ class RosListener:
         self.node = rclpy.create_node(name, context=self.context)
         self.executor = SingleThreadedExecutor(context=self.context)
         self.executor.add_node(self.node)
+        self.setup()
         self._thread = threading.Thread(target=self._spin, daemon=True)
         self._thread.start()
+
+    def setup(self):
+        """Create subscriptions here (subclasses): called before the spinning starts."""
 
     def _spin(self):
         from rclpy.executors import ExternalShutdownException  # noqa: PLC0415

@@ -21,6 +21,7 @@ import rclpy
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
+from rclpy.task import Future
 from sensor_msgs.msg import Image
 
 SAMPLE_VIDEO = Path(__file__).resolve().parents[1] / 'samples' / 'digits.mp4'
@@ -44,7 +45,7 @@ class FramePublisher(Node):
         super().__init__('hop_publisher')
         self.count = count
         self.published = 0
-        self.done = rclpy.task.Future()
+        self.done = Future()
         self._frames = read_frames(SAMPLE_VIDEO)
         self._bridge = CvBridge()
         self._publisher = self.create_publisher(Image, 'image_raw', 5)  # as camera_node
@@ -77,10 +78,13 @@ class FrameSubscriber(Node):
         super().__init__('hop_subscriber')
         self.latencies_ms = []
         self.sizes = set()
+        self.first = self.last = None  # time.monotonic(): one clock for all processes
         self.create_subscription(Image, 'image_raw', self._on_frame, qos_profile_sensor_data)
 
     def _on_frame(self, msg):
         received = time.time_ns()
+        self.last = time.monotonic()
+        self.first = self.first or self.last
         stamp = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
         self.latencies_ms.append((received - stamp) / 1e6)
         self.sizes.add(len(msg.data))
@@ -112,7 +116,7 @@ def main(argv=None):
         if options.role == 'subscriber' and options.output is not None:
             options.output.write_text(json.dumps(
                 {'received': len(node.latencies_ms), 'latencies_ms': node.latencies_ms,
-                 'sizes': sorted(node.sizes)}))
+                 'sizes': sorted(node.sizes), 'first': node.first, 'last': node.last}))
         node.destroy_node()
         rclpy.try_shutdown()
     return 0
