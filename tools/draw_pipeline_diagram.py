@@ -1,0 +1,45 @@
+"""Draw docs/pipeline.png: the nodes, their topics and what each step does."""
+
+from pathlib import Path
+
+import matplotlib
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
+
+NODES = [  # x centre, title, lines
+    (1.4, 'camera', ['csi://, /dev/video, rtsp://,', 'file, images', 'camera_info', 'reconnects']),
+    (4.6, 'preprocess', ['threshold (otsu)', 'find the digit or none', 'fit 20x20, centre of mass',
+                         'debug/binary, debug/overlay']),
+    (7.8, 'classifier', ['5 crops, one CNN call', 'tflite (LiteRT) or keras',
+                         'mean probability', '>= min_confidence']),
+    (10.8, 'robot controller', ['examples/', 'digit_controller.py', 'acts on stable', 'readings']),
+]
+TOPICS = ['image_raw\nbgr8 640x480', 'digit_crop\nmono8 28x28', 'digit, digit_confidence\n'
+          'Int32, Float32']
+
+
+def main():
+    figure, axis = plt.subplots(figsize=(12, 3.2))
+    axis.set_xlim(0, 12.2)
+    axis.set_ylim(0, 3.2)
+    axis.axis('off')
+    for x, title, lines in NODES:
+        colour = '#dfe9f5' if title != 'robot controller' else '#e8f3e0'
+        axis.add_patch(FancyBboxPatch((x - 1.15, 0.5), 2.3, 2.2, boxstyle='round,pad=0.05',
+                                      facecolor=colour, edgecolor='#345'))
+        axis.text(x, 2.4, title, ha='center', va='center', fontsize=12, weight='bold')
+        axis.text(x, 1.45, '\n'.join(lines), ha='center', va='center', fontsize=8.5)
+    for (x0, *_), (x1, *_), topic in zip(NODES, NODES[1:], TOPICS):
+        axis.add_patch(FancyArrowPatch((x0 + 1.2, 1.6), (x1 - 1.2, 1.6), arrowstyle='-|>',
+                                       mutation_scale=18, color='#345'))
+        axis.text((x0 + x1) / 2, 2.95, topic, ha='center', va='center', fontsize=8.5)
+    axis.text(6.1, 0.15, '/diagnostics from every node, about 1 Hz; parameters live through '
+              'ros2 param set or the viewer', ha='center', fontsize=8.5, style='italic')
+    path = Path(__file__).resolve().parents[1] / 'docs' / 'pipeline.png'
+    figure.savefig(path, dpi=90, bbox_inches='tight')
+    print(f'saved {path}')
+
+
+if __name__ == '__main__':
+    main()
