@@ -258,17 +258,20 @@ class Sampler:
 
     def usage(self, start, end):
         """Per process, between the first and last sample in [start, end] where it was alive:
-        CPU % of one core, RSS MB at the end, peak RSS MB; plus the whole machine's busy %."""
+        CPU % of one core, RSS MB at the start and end, peak RSS MB; plus the whole
+        machine's busy % (of one core: 200 % is two cores busy)."""
         window = [s for s in self.samples if start <= s[0] <= end]
         result = {}
         for name in self.pids:
             alive = [(t, s[name]) for t, _, s in window if s.get(name) is not None]
             if len(alive) < 2:
-                result[name] = {'cpu_percent': None, 'rss_mb': None, 'peak_rss_mb': None}
+                result[name] = dict.fromkeys(
+                    ('cpu_percent', 'rss_start_mb', 'rss_mb', 'peak_rss_mb'))
                 continue
             (t0, first), (t1, last) = alive[0], alive[-1]
             result[name] = {'cpu_percent': 100.0 * (last[0] - first[0]) / (t1 - t0),
-                            'rss_mb': last[1], 'peak_rss_mb': max(s[2] for _, s in alive)}
+                            'rss_start_mb': first[1], 'rss_mb': last[1],
+                            'peak_rss_mb': max(s[2] for _, s in alive)}
         machine = None
         if len(window) >= 2:
             machine = 100.0 * (window[-1][1] - window[0][1]) / (window[-1][0] - window[0][0])

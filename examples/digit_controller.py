@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""A minimal robot controller: acts on a digit only when the reading is confident and stable.
+
+    python3 examples/digit_controller.py --ros-args -r __ns:=/robot1 -p stable_batches:=3
+
+Listens on `digit` and `digit_confidence` (relative names: run it in the robot's namespace)
+and logs `acting on digit N` once the same digit came in `stable_batches` consecutive
+batches, each at least `min_confidence` sure; then not again until the reading changes.
+Plain rclpy, as on ROS 2 Humble.
+"""
+
+from collections import deque
+import sys
+
+from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
+import rclpy
+from rclpy.exceptions import ParameterException
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from std_msgs.msg import Float32, Int32
+
+
+class StableDigit:
+    """Decides when a robot may act on the classifier's readings. No ROS in here.
+
+    The classifier publishes each batch's `digit` and `digit_confidence` on two topics, which
+    may arrive in either order: they are paired first come, first paired (one of each per
+    batch). A digit is acted on after `stable_batches` consecutive batches read it with
+    confidence >= `min_confidence`. An unsure batch breaks the run but is no new reading:
+    acting again on the same digit needs a confident reading of another digit in between.
+    """
+
+    def __init__(self, stable_batches=3, min_confidence=0.95):
+        if stable_batches < 1:
+            raise ValueError(f'stable_batches must be at least 1, got {stable_batches}')
+        if not 0.0 <= min_confidence <= 1.0:
+            raise ValueError(f'min_confidence must be in [0, 1], got {min_confidence}')
+        self.stable_batches = stable_batches
+        self.min_confidence = min_confidence
+        self._digits = deque()
+        self._confidences = deque()
+        self._reading = None  # the digit of the latest confident batch
+        self._run = 0  # consecutive confident batches of that digit
+        self._acted = False  # already acted on this reading
+
+    def add_digit(self, digit):
+        """A `digit` message; returns the digit to act on now, or None."""
+        self._digits.append(digit)
+        return self._pair()
+
+    def add_confidence(self, confidence):
+        """A `digit_confidence` message; returns the digit to act on now, or None."""
+        self._confidences.append(confidence)
+        return self._pair()
+
+    def _pair(self):
+        act = None
+        while self._digits and self._confidences:
+            decided = self.update(self._digits.popleft(), self._confidences.popleft())
+            if decided is not None:  # 0 is a digit too
+                act = decided
+        return act
+
+    def update(self, digit, confidence):
+        """One batch's reading; returns the digit to act on now, or None."""
+        if confidence < self.min_confidence:
+            self._run = 0
+            return None
+        if digit != self._reading:
+            self._reading, self._run, self._acted = digit, 0, False
+        self._run += 1
+        if self._run >= self.stable_batches and not self._acted:
+            self._acted = True
+            return digit
+        return None
+
+
+class DigitController(Node):
+
+    def __init__(self):
+        super().__init__('digit_controller')
+        stable_batches = self.declare_parameter(
+            'stable_batches', 3, ParameterDescriptor(
+                description='Consecutive confident batches of one digit before acting on it',
+                integer_range=[IntegerRange(from_value=1, to_value=100, step=1)],
+                read_only=True)).value
+        min_confidence = self.declare_parameter(
+            'min_confidence', 0.95, ParameterDescriptor(
+                description="A batch counts only if the classifier's confidence reaches this",
+                floating_point_range=[FloatingPointRange(from_value=0.0, to_value=1.0)],
+                read_only=True)).value
+        self._decision = StableDigit(stable_batches, min_confidence)
+        self.create_subscription(Int32, 'digit', self._on_digit, 10)
+        self.create_subscription(Float32, 'digit_confidence', self._on_confidence, 10)
+        self.get_logger().info(
+            f'acting on a digit after {stable_batches} batches at confidence >= '
+            f'{min_confidence}')
+
+    def _on_digit(self, msg):
+        self._act(self._decision.add_digit(msg.data))
+
+    def _on_confidence(self, msg):
+        self._act(self._decision.add_confidence(msg.data))
+
+    def _act(self, digit):
+        if digit is not None:
+            # A real robot would start the task that this digit stands for here.
+            self.get_logger().info(f'acting on digit {digit}')
+
+
+def main(args=None):
+    rclpy.init(args=args)
+    node = None
+    try:
+        node = DigitController()
+        rclpy.spin(node)
+    except ParameterException as exc:  # a value out of range on the command line
+        rclpy.logging.get_logger('digit_controller').error(str(exc))
+        return 1
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        if node is not None:
+            node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,161 @@
+"""examples/digit_controller.py: its decision logic, and two robots on one machine."""
+
+import importlib.util
+import re
+import sys
+
+import cv2
+import numpy as np
+import pytest
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.node import Node
+from std_msgs.msg import Int32
+
+from conftest import launch_command, REPO, spin_until, start, stop
+from digit_recognition.demo import collapse_repeats
+from digit_recognition.rendering import render_frame
+
+CONTROLLER = REPO / 'examples' / 'digit_controller.py'
+SAMPLE_DIGITS = [int(d) for d in (REPO / 'samples' / 'digits.txt').read_text().split()]
+
+
+def load_controller_module():
+    spec = importlib.util.spec_from_file_location('digit_controller', CONTROLLER)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+StableDigit = load_controller_module().StableDigit
+
+
+def feed(decision, readings):
+    """The digits acted on, batch by batch."""
+    acted = (decision.update(digit, confidence) for digit, confidence in readings)
+    return [digit for digit in acted if digit is not None]
+
+
+# --- the decision logic ---
+
+def test_acts_after_stable_confident_batches_and_only_once():
+    decision = StableDigit(stable_batches=3, min_confidence=0.95)
+    assert feed(decision, [(7, 0.99)] * 2) == []
+    assert feed(decision, [(7, 0.99)]) == [7]
+    assert feed(decision, [(7, 0.99)] * 10) == []  # the same reading: not again
+
+
+def test_an_unsure_batch_breaks_the_run():
+    decision = StableDigit(stable_batches=3, min_confidence=0.95)
+    assert feed(decision, [(7, 0.99), (7, 0.99), (7, 0.94), (7, 0.99), (7, 0.99)]) == []
+    assert feed(decision, [(7, 0.99)]) == [7]
+
+
+def test_a_different_digit_breaks_the_run():
+    decision = StableDigit(stable_batches=3, min_confidence=0.95)
+    assert feed(decision, [(7, 0.99), (7, 0.99), (1, 0.99), (7, 0.99), (7, 0.99)]) == []
+
+
+def test_acts_again_on_a_digit_after_another_was_read():
+    decision = StableDigit(stable_batches=2, min_confidence=0.95)
+    assert feed(decision, [(0, 0.99)] * 3 + [(4, 0.99)] * 3 + [(0, 0.99)] * 3) == [0, 4, 0]
+
+
+def test_an_unsure_reading_of_another_digit_does_not_rearm():
+    decision = StableDigit(stable_batches=2, min_confidence=0.95)
+    assert feed(decision, [(5, 0.99)] * 2 + [(6, 0.6)] + [(5, 0.99)] * 3) == [5]
+
+
+def test_one_stable_batch_acts_at_once():
+    decision = StableDigit(stable_batches=1, min_confidence=0.5)
+    assert feed(decision, [(3, 0.5), (3, 0.49), (8, 0.9), (8, 0.9)]) == [3, 8]
+
+
+def test_digit_and_confidence_pair_in_either_order():
+    decision = StableDigit(stable_batches=2, min_confidence=0.95)
+    assert decision.add_confidence(0.99) is None
+    assert decision.add_digit(0) is None
+    assert decision.add_digit(0) is None  # its confidence comes second
+    assert decision.add_confidence(0.99) == 0  # zero is a digit to act on
+
+
+@pytest.mark.parametrize('stable_batches, min_confidence', [(0, 0.9), (3, -0.1), (3, 1.5)])
+def test_rejects_impossible_settings(stable_batches, min_confidence):
+    with pytest.raises(ValueError):
+        StableDigit(stable_batches, min_confidence)
+
+
+# --- two robots on one machine ---
+
+def write_video(path, mnist_sample, digits_shown, frames_per_digit):
+    """An mp4 of camera frames showing the first sample image of each digit in turn."""
+    images, labels = mnist_sample
+    rng = np.random.default_rng(4)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*'mp4v'), 30, (640, 480))
+    for label in digits_shown:
+        frame_digit = images[labels == label][0]
+        for _ in range(frames_per_digit):
+            writer.write(render_frame(frame_digit, digit_size=200, rng=rng))
+    writer.release()
+    return path
+
+
+def has_controller(node, namespace):
+    return any(info.node_name == 'digit_controller' and info.node_namespace == namespace
+               for info in node.get_subscriptions_info_by_topic(f'{namespace}/digit'))
+
+
+def test_two_robots_in_different_namespaces_do_not_hear_each_other(
+        ros_context, mnist_sample, tmp_path):
+    # robot1 replays the sample (every digit once, in its order); robot2 alternates two.
+    robot2_digits = [0, 4, 0, 4]
+    robots = {
+        '/robot1': {'source': str(REPO / 'samples' / 'digits.mp4'), 'expected': SAMPLE_DIGITS,
+                    # 10 frames a digit: batches of 2 give the controller its 3 stable ones
+                    'batch_size': 2},
+        '/robot2': {'source': str(write_video(tmp_path / 'robot2.mp4', mnist_sample,
+                                              robot2_digits, frames_per_digit=30)),
+                    'expected': robot2_digits, 'batch_size': 5},
+    }
+    executor = SingleThreadedExecutor(context=ros_context)
+    probe = Node('cross_talk_probe', context=ros_context)
+    executor.add_node(probe)
+    heard = {namespace: [] for namespace in robots}
+    for namespace in robots:
+        probe.create_subscription(Int32, f'{namespace}/digit',
+                                  lambda msg, ns=namespace: heard[ns].append(msg.data), 10)
+
+    for namespace in robots:  # each robot's override files apart
+        (tmp_path / namespace.strip('/')).mkdir()
+    processes = {}
+    try:
+        for namespace, robot in robots.items():
+            processes[namespace, 'classifier'] = start(launch_command(
+                'classifier_node', 'classifier', namespace, {'batch_size': robot['batch_size']},
+                tmp_path / namespace.strip('/')))
+            processes[namespace, 'preprocess'] = start(launch_command(
+                'preprocess_node', 'preprocess', namespace, {}, tmp_path))
+            processes[namespace, 'controller'] = start(
+                [sys.executable, str(CONTROLLER), '--ros-args', '-r', f'__ns:={namespace}'])
+        # Cameras replaying a file wait for a subscriber: start them once everything listens.
+        assert spin_until(executor, lambda: all(
+            probe.count_publishers(f'{ns}/digit') > 0 and has_controller(probe, ns)
+            for ns in robots), 60.0)
+        for namespace, robot in robots.items():
+            processes[namespace, 'camera'] = start(launch_command(
+                'camera_node', 'camera', namespace, {'source': robot['source'], 'loop': False},
+                tmp_path / namespace.strip('/')))
+        assert spin_until(executor, lambda: all(
+            processes[ns, 'camera'].poll() is not None for ns in robots), 60.0)
+        spin_until(executor, lambda: False, 2.0)  # the last batches in flight
+    finally:
+        outputs = {key: stop(process) for key, process in processes.items()}
+        executor.shutdown()
+        probe.destroy_node()
+
+    log = '\n'.join(f'--- {key}\n{output}' for key, output in outputs.items())
+    for namespace, robot in robots.items():
+        assert processes[namespace, 'camera'].returncode == 0, log
+        assert collapse_repeats(heard[namespace]) == robot['expected'], (namespace, heard, log)
+        acted = [int(digit) for digit in re.findall(
+            r'acting on digit (\d)', outputs[namespace, 'controller'])]
+        assert acted == robot['expected'], (namespace, acted, log)
