@@ -61,7 +61,7 @@ def spin_until(executor, condition, timeout_sec):
 
 
 def launch_command(executable, name, namespace, overrides, tmp_path):
-    """The command line launch_ros builds for a Node(name=, namespace=, parameters=[file, {..}])."""
+    """The command line launch_ros builds for Node(name=, namespace=, parameters=[file, {..}])."""
     command = [str(BIN / executable), '--ros-args', '-r', f'__node:={name}',
                '-r', f'__ns:={namespace}', '--params-file', str(PARAMS_FILE)]
     if overrides:

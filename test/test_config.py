@@ -48,7 +48,8 @@ def test_launch_file_starts_the_three_executables_with_the_documented_arguments(
     def keyword_values(function_name, keyword):
         return [kw.value.value for call in calls
                 if getattr(call.func, 'id', None) == function_name
-                for kw in call.keywords if kw.arg == keyword and isinstance(kw.value, ast.Constant)]
+                for kw in call.keywords
+                if kw.arg == keyword and isinstance(kw.value, ast.Constant)]
 
     assert keyword_values('Node', 'executable') == ['camera_node', 'preprocess_node',
                                                     'classifier_node']

@@ -71,8 +71,8 @@ def tflite_classifier():
     return load_classifier(backend='tflite')
 
 
-def test_tflite_and_keras_agree_on_the_mnist_sample(bundled_classifier, tflite_classifier,
-                                                     mnist_sample):
+def test_tflite_and_keras_agree_on_the_mnist_sample(
+        bundled_classifier, tflite_classifier, mnist_sample):
     images, labels = mnist_sample
     keras_probabilities = bundled_classifier.predict_batch(images)
     tflite_probabilities = tflite_classifier.predict_batch(images)

@@ -1,7 +1,6 @@
 """The executables as real processes, started exactly as the launch file starts them."""
 
 import os
-from pathlib import Path
 import subprocess
 import sys
 import time
@@ -68,7 +67,7 @@ def test_launched_processes_read_digits_from_the_camera(listener, mnist_sample, 
     finally:
         outputs = [stop(p) for p in processes]
     assert camera.returncode == 0, outputs[2]
-    assert collapse_repeats(digits) == digits_shown, "\n".join(outputs)
+    assert collapse_repeats(digits) == digits_shown, '\n'.join(outputs)
 
 
 def test_missing_model_is_one_error_line_and_a_non_zero_exit(tmp_path):

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import matplotlib
 matplotlib.use('Agg')
-import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
 
 NODES = [  # x centre, title, lines
     (1.4, 'camera', ['csi://, /dev/video, rtsp://,', 'file, images', 'camera_info', 'reconnects']),

@@ -102,7 +102,6 @@ class ClassifierNode(Node):
         self._digit_publisher.publish(Int32(data=digit))
         self.get_logger().debug(f'digit {digit} (confidence {confidence:.3f})')
 
-
     def _report(self):
         values = {'crop rate': f'{self._rate.rate():.1f}',
                   'inference ms per batch': f'{self._batch_rate.mean_ms():.2f}',

@@ -125,7 +125,7 @@ def _tflite_interpreter_class():
             from tflite_runtime.interpreter import Interpreter  # noqa: PLC0415
         except ImportError:
             try:
-                Interpreter = _import_tensorflow().lite.Interpreter
+                return _import_tensorflow().lite.Interpreter
             except ImportError:
                 raise ModelLoadError('the tflite backend needs ai-edge-litert, tflite-runtime '
                                      'or tensorflow: pip install ai-edge-litert') from None
@@ -185,7 +185,8 @@ def model_file(path, backend):
 def load_classifier(path=None, backend='keras'):
     """Load a classifier with `backend` (keras or tflite); path None = the bundled model."""
     if backend not in BACKEND_SUFFIX:
-        raise ModelLoadError(f'backend must be one of {", ".join(BACKEND_SUFFIX)}, got {backend!r}')
+        raise ModelLoadError(f'backend must be one of {", ".join(BACKEND_SUFFIX)}, '
+                             f'got {backend!r}')
     requested, path = path, model_file(path, backend)
     if not path.is_file():
         twin = f' (the {backend} backend loads it beside {requested})' if (

@@ -1,8 +1,9 @@
-"""MNIST digits drawn as a camera sees them: dark ink on light, unevenly lit paper. numpy/OpenCV.
+"""MNIST digits drawn as a camera sees them: dark ink on light, unevenly lit paper.
 
-Used for the sample video, the tests and evaluate's camera simulation (camera_frame). MNIST stores white ink on black with grey,
-anti-aliased stroke edges; here that grey level is the share of ink covering the pixel, so the
-tutorial's threshold-and-resize gives back (nearly) the original digit.
+numpy/OpenCV only. Used for the sample video, the tests and evaluate's camera simulation
+(camera_frame). MNIST stores white ink on black with grey, anti-aliased stroke edges; here
+that grey level is the share of ink covering the pixel, so the tutorial's
+threshold-and-resize gives back (nearly) the original digit.
 """
 
 import cv2
@@ -124,6 +125,7 @@ def camera_frame(digit, rng, frame_size=FRAME_SIZE, roi_size=ROI_SIZE):
     # (a 0 or a 2) drawn 180 px high would not fit, so it is drawn smaller.
     corners = np.array([[cols[0], rows[0]], [cols[-1], rows[0]], [cols[0], rows[-1]],
                         [cols[-1], rows[-1]]], np.float64)
+
     def place(scale):
         matrix = cv2.getRotationMatrix2D(tuple(ink_centre), angle, scale)
         return matrix, corners @ matrix[:, :2].T + matrix[:, 2]

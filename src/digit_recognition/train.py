@@ -36,9 +36,9 @@ def parse_args(argv):
                     'test images and save it as a .keras file for the classifier node (parameter '
                     'model_path), with its training curves as a PNG beside it.')
     parser.add_argument('--model', choices=sorted(RECIPES), default='cnn',
-                        help="cnn: small convnet with camera-like augmentation (the bundled "
+                        help='cnn: small convnet with camera-like augmentation (the bundled '
                              "model); mlp: the tutorial's Flatten -> Dense 128 -> Dense 128 -> "
-                             "Dense 10 (default: %(default)s)")
+                             'Dense 10 (default: %(default)s)')
     parser.add_argument('--data', metavar='DIR',
                         help='directory with the four LeCun IDX files (train-images-idx3-ubyte'
                              '[.gz], ...); default: download through Keras (needs the internet)')
