@@ -4,9 +4,10 @@
 
 Each run starts classifier_node, preprocess_node and camera_node (samples/digits.mp4,
 looping) at once, as the launch file does, and times from the first process start to the
-first `digit` this process hears. Also: when the classifier logged "ready in X s" (seen by
-polling its log) and X itself (model load and warm-up only), and the classifier's RSS one
+first `digit` this process hears. Also: when the classifier logged "ready in X s" (the log
+line's own stamp) and X itself (model load and warm-up only), and the classifier's RSS one
 second after the first digit. Backends alternate run by run; medians are reported.
+Times are wall-clock (time.time()), as the stamps of the nodes' log lines.
 """
 
 import argparse
@@ -37,32 +38,29 @@ class DigitListener(common.RosListener):
 
     def reset(self):
         with self._lock:
-            self.first = None  # (time.monotonic(), digit)
+            self.first = None  # (time.time(), digit): wall clock, as the nodes' log lines
 
     def _on_digit(self, msg):
         with self._lock:
             if self.first is None:
-                self.first = (time.monotonic(), msg.data)
+                self.first = (time.time(), msg.data)
 
 
-def run_once(backend, listener, log_dir):
+def run_once(backend, listener, log_dir, profile):
     # The previous run's classifier must be gone from the graph, or its `digit` publisher
     # would count as this one's.
     common.wait_until(lambda: listener.node.count_publishers('digit') == 0, 15)
     listener.reset()
-    env = common.profile_environment(common.SHIPPED_PROFILE)
+    env = common.profile_environment(profile)
     params = {'source': common.SAMPLE_VIDEO, 'loop': 'true', 'backend': backend}
-    ready_log = None
     with common.Children(log_dir) as children:
-        started = time.monotonic()
+        started = time.time()
         classifier = children.start('classifier', common.ros_command('classifier_node', params),
                                     env)
         children.start('preprocess', common.ros_command('preprocess_node', params), env)
         children.start('camera', common.ros_command('camera_node', params), env)
-        deadline = started + TIMEOUT_S
+        deadline = time.monotonic() + TIMEOUT_S
         while listener.first is None and time.monotonic() < deadline:
-            if ready_log is None and 'ready in' in classifier.output():
-                ready_log = time.monotonic() - started
             if children.failed() is not None:
                 raise RuntimeError(f'{children.failed().name} exited early:\n'
                                    f'{children.logs()}')
@@ -73,13 +71,27 @@ def run_once(backend, listener, log_dir):
         at_first = common.read_process(classifier.pid)
         time.sleep(1.0)  # settled: a few batches classified since
         settled = common.read_process(classifier.pid)
-    ready = re.search(r'ready in ([\d.]+) s', classifier.output())
+    # The log line's own wall-clock stamp says when the classifier was ready.
+    ready = re.search(r'\[(\d+\.\d+)\] \[classifier\]: .* ready in ([\d.]+) s',
+                      classifier.output())
+    # The other nodes' start-up line: when each had built its node (imports done).
+    up = {}
+    for name in ('preprocess', 'camera'):
+        line = re.search(rf'\[(\d+\.\d+)\] \[{name}\]:', children[name].output())
+        up[f'{name}_up_s'] = float(line.group(1)) - started if line else None
     return {'backend': backend, 'first_digit_s': first_digit_at - started, 'first_digit': digit,
-            'start_to_ready_s': ready_log,
-            'ready_in_s': float(ready.group(1)) if ready else None,
+            **up,
+            'start_to_ready_s': float(ready.group(1)) - started if ready else None,
+            'ready_in_s': float(ready.group(2)) if ready else None,
             'classifier_cpu_s_to_first_digit': at_first[0] if at_first else None,
             'classifier_rss_mb': settled[1] if settled else None,
             'classifier_peak_rss_mb': settled[2] if settled else None}
+
+
+def profile_name(profile):
+    profile = Path(profile).resolve()
+    return (str(profile.relative_to(common.REPO)) if profile.is_relative_to(common.REPO)
+            else str(profile))
 
 
 def median(runs, key):
@@ -87,21 +99,28 @@ def median(runs, key):
     return statistics.median(values) if values else None
 
 
-def report(runs, before, after, repeats):
-    by_backend = {b: [r for r in runs if r['backend'] == b] for b in BACKENDS}
+def ran(runs):
+    return [b for b in BACKENDS if any(r['backend'] == b for r in runs)]
+
+
+def report(runs, before, after, repeats, profile):
+    backends = ran(runs)
+    by_backend = {b: [r for r in runs if r['backend'] == b] for b in backends}
     medians = {b: {key: median(by_backend[b], key) for key in (
-        'first_digit_s', 'start_to_ready_s', 'ready_in_s', 'classifier_cpu_s_to_first_digit',
-        'classifier_rss_mb', 'classifier_peak_rss_mb')} for b in BACKENDS}
+        'first_digit_s', 'start_to_ready_s', 'ready_in_s', 'preprocess_up_s', 'camera_up_s',
+        'classifier_cpu_s_to_first_digit',
+        'classifier_rss_mb', 'classifier_peak_rss_mb')} for b in backends}
     rows = []
-    for b in BACKENDS:
+    for b in backends:
         m = medians[b]
         every = ', '.join(common.fmt(r['first_digit_s'], 2) for r in by_backend[b])
         rows.append([b, len(by_backend[b]), common.fmt(m['first_digit_s'], 2), every,
                      common.fmt(m['start_to_ready_s'], 2), common.fmt(m['ready_in_s'], 1),
+                     common.fmt(m['preprocess_up_s'], 2), common.fmt(m['camera_up_s'], 2),
                      common.fmt(m['classifier_cpu_s_to_first_digit'], 1),
                      common.fmt(m['classifier_rss_mb'], 0),
                      common.fmt(m['classifier_peak_rss_mb'], 0)])
-    tflite = medians['tflite']
+    tflite = medians.get('tflite', dict.fromkeys(medians[backends[0]]))
 
     def verdict(value, limit):
         return 'no data' if value is None else ('met' if value <= limit else 'MISSED')
@@ -109,14 +128,18 @@ def report(runs, before, after, repeats):
     markdown = '\n'.join([
         '## Start-up to the first digit (medians)', '',
         f'{repeats} runs per backend, alternating. Each run starts classifier_node, '
-        'preprocess_node and camera_node (samples/digits.mp4, looping, shipped Fast DDS '
-        'profile) together. "start -> ready" = first process start until the classifier has '
-        'logged "ready in X s" (includes Python, rclpy and model imports); "ready in" = X, '
-        "the node's own model load + warm-up time (one decimal, as logged). RSS: the "
+        f'preprocess_node and camera_node (samples/digits.mp4, looping, Fast DDS profile '
+        f'{profile_name(profile)}) together.'
+        ' "start -> ready" = first process start until the stamp of the '
+        'classifier\'s "ready in X s" log line (includes Python, rclpy and model imports); '
+        '"ready in" = X, '
+        "the node's own model load + warm-up time (one decimal, as logged); \"up\" = the "
+        "stamp of the other nodes' first log line. RSS: the "
         'classifier one second after the first digit.', '',
         common.markdown_table(
             ['backend', 'runs', 'first digit s', 'every run s', 'start -> ready s',
-             '"ready in" s', 'classifier CPU s to first digit', 'classifier RSS MB',
+             '"ready in" s', 'preprocess up s', 'camera up s',
+             'classifier CPU s to first digit', 'classifier RSS MB',
              'classifier peak RSS MB'], rows), '',
         'Targets: tflite classifier RSS <= 150 MB and ready <= 2 s.',
         f'- tflite RSS {common.fmt(tflite["classifier_rss_mb"], 0)} MB: '
@@ -128,11 +151,13 @@ def report(runs, before, after, repeats):
         f'Load average (1/5/15 min) before: {common.load_text(before)}, after: '
         f'{common.load_text(after)}; {os.cpu_count()} CPUs.'])
     data = {'machine': common.machine_info(), 'loadavg_before': before, 'loadavg_after': after,
-            'targets': TARGETS, 'repeats': repeats, 'medians': medians, 'runs': runs}
+            'targets': TARGETS, 'repeats': repeats, 'profile': str(profile),
+            'medians': medians, 'runs': runs}
     return markdown, data, medians
 
 
 def plot(runs, medians):
+    backends = ran(runs)
     plt = common.pyplot()
     figure, (times_axis, memory_axis) = plt.subplots(1, 2, figsize=(12, 4.5))
     keys = (('ready_in_s', '"ready in" (load + warm-up)'),
@@ -140,18 +165,18 @@ def plot(runs, medians):
             ('first_digit_s', 'process start -> first digit'))
     width = 0.25
     for i, (key, label) in enumerate(keys):
-        positions = [j + (i - 1) * width for j in range(len(BACKENDS))]
-        times_axis.bar(positions, [medians[b][key] or 0 for b in BACKENDS], width, label=label)
-        for j, backend in enumerate(BACKENDS):
+        positions = [j + (i - 1) * width for j in range(len(backends))]
+        times_axis.bar(positions, [medians[b][key] or 0 for b in backends], width, label=label)
+        for j, backend in enumerate(backends):
             values = [r[key] for r in runs if r['backend'] == backend and r[key] is not None]
             times_axis.plot([positions[j]] * len(values), values, 'k.', markersize=4)
     times_axis.axhline(TARGETS['tflite_ready_s'], color='k', linestyle='--',
                        label='tflite ready target')
-    times_axis.set_xticks(range(len(BACKENDS)), BACKENDS)
+    times_axis.set_xticks(range(len(backends)), backends)
     times_axis.set_ylabel('seconds (bars: median, dots: runs)')
     times_axis.set_title('Start-up')
     times_axis.legend(fontsize=8)
-    memory_axis.bar(BACKENDS, [medians[b]['classifier_rss_mb'] or 0 for b in BACKENDS])
+    memory_axis.bar(backends, [medians[b]['classifier_rss_mb'] or 0 for b in backends])
     memory_axis.axhline(TARGETS['tflite_rss_mb'], color='k', linestyle='--',
                         label='tflite RSS target')
     memory_axis.set_ylabel('classifier RSS MB')
@@ -166,6 +191,10 @@ def main(argv=None):
     parser.add_argument('--quick', action='store_true', help='one run per backend')
     parser.add_argument('--repeats', type=int, default=3,
                         help='runs per backend (default: %(default)s)')
+    parser.add_argument('--backends', default=','.join(BACKENDS),
+                        help='comma-separated backends to run (default: %(default)s)')
+    parser.add_argument('--profile', type=Path, default=common.SHIPPED_PROFILE,
+                        help='Fast DDS profile for the nodes (default: the shipped one)')
     parser.add_argument('--output', type=Path, default=None,
                         help='results folder (default: benchmarks/results, '
                              'benchmarks/results/quick with --quick)')
@@ -174,6 +203,9 @@ def main(argv=None):
         options.repeats = 1
     output = options.output or (common.RESULTS_DIR / 'quick' if options.quick
                                 else common.RESULTS_DIR)
+    backends = tuple(b for b in options.backends.split(',') if b)
+    if not set(backends) <= set(BACKENDS):
+        parser.error(f'--backends: choose from {", ".join(BACKENDS)}')
     common.stop_on_sigterm()
     domain = common.isolate_ros()
     before = os.getloadavg()
@@ -183,17 +215,17 @@ def main(argv=None):
             DigitListener('startup_listener') as listener:
         for repeat in range(options.repeats):
             # Alternate which backend goes first, so neither always gets the warmer cache.
-            order = BACKENDS if repeat % 2 == 0 else BACKENDS[::-1]
+            order = backends if repeat % 2 == 0 else backends[::-1]
             for backend in order:
                 log_dir = Path(work_dir) / f'{backend}_{repeat}'
-                run = run_once(backend, listener, log_dir)
+                run = run_once(backend, listener, log_dir, options.profile)
                 runs.append(run)
                 print(f'-- {backend} run {repeat + 1}: first digit {run["first_digit_s"]:.2f} s, '
                       f'ready at {common.fmt(run["start_to_ready_s"], 2)} s (ready in '
                       f'{common.fmt(run["ready_in_s"], 1)} s), classifier RSS '
                       f'{common.fmt(run["classifier_rss_mb"], 0)} MB', flush=True)
     after = os.getloadavg()
-    markdown, data, medians = report(runs, before, after, options.repeats)
+    markdown, data, medians = report(runs, before, after, options.repeats, options.profile)
     paths = common.write_outputs(output, 'startup', data, markdown, plot(runs, medians))
     print(markdown)
     print('\nwrote ' + ', '.join(str(p) for p in paths))
