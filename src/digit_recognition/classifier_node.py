@@ -61,7 +61,7 @@ class ClassifierNode(Node):
             Image, 'digit_crop', self._on_crop, qos_profile_sensor_data,
             qos_overriding_options=QoSOverridingOptions.with_default_policies())
         self.get_logger().info(
-            f'{backend} model {self._classifier.path} ready in {load_sec:.1f} s; '
+            f'{backend} model {self._classifier.path} ready in {load_sec:.2f} s; '
             f'batches of {batch_size} '
             f'{self._subscription.topic_name} -> {self._digit_publisher.topic_name}')
 
