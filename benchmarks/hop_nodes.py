@@ -24,19 +24,14 @@ from rclpy.qos import qos_profile_sensor_data
 from rclpy.task import Future
 from sensor_msgs.msg import Image
 
+from digit_recognition.sources import read_video_frames
+
 SAMPLE_VIDEO = Path(__file__).resolve().parents[1] / 'samples' / 'digits.mp4'
 
 
 def read_frames(path, size=(640, 480)):
-    capture = cv2.VideoCapture(str(path))
-    frames = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames.append(cv2.resize(frame, size) if frame.shape[1::-1] != size else frame)
-    capture.release()
-    return frames
+    return [cv2.resize(frame, size) if frame.shape[1::-1] != size else frame
+            for frame in read_video_frames(path)]
 
 
 class FramePublisher(Node):

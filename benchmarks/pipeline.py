@@ -31,6 +31,7 @@ from digit_recognition.batching import CropBatcher, decide
 from digit_recognition.model import BUNDLED_MODEL, load_classifier, TUTORIAL_MODEL
 from digit_recognition.preprocessing import preprocess_frame
 from digit_recognition.rendering import blank_frame
+from digit_recognition.sources import read_video_frames
 
 LEAD_SECONDS = 3.0  # empty paper first: whoever listens has matched before the first crop
 MAX_FRAMERATE = 240.0  # the camera node's highest framerate parameter
@@ -72,24 +73,12 @@ def node_settings(variant):
     return settings
 
 
-def read_frames(path):
-    capture = cv2.VideoCapture(str(path))
-    frames = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames.append(frame)
-    capture.release()
-    return frames
-
-
 class Videos:
     """Test videos of `lead` empty frames, then `digits` frames of the sample video, looped."""
 
     def __init__(self, folder):
         self.folder = Path(folder)
-        self.samples = read_frames(common.SAMPLE_VIDEO)
+        self.samples = read_video_frames(common.SAMPLE_VIDEO)
         rng = np.random.default_rng(0)
         self.blanks = [blank_frame(rng=rng) for _ in range(10)]
         self._videos = {}

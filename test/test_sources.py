@@ -98,3 +98,9 @@ def test_bad_calibration_files_are_value_errors(tmp_path):
 def test_uncalibrated_camera_info_has_the_size_only():
     info = uncalibrated(640, 480)
     assert (info['width'], info['height'], info['k']) == (640, 480, [0.0] * 9)
+
+
+def test_read_video_frames_gives_every_frame():
+    from digit_recognition.sources import read_video_frames
+    frames = read_video_frames('samples/digits.mp4')
+    assert len(frames) == 100 and frames[0].shape == (480, 640, 3)

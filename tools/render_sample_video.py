@@ -23,6 +23,7 @@ from digit_recognition.mnist import load_mnist
 from digit_recognition.model import load_classifier
 from digit_recognition.preprocessing import NORMALIZATIONS, preprocess_frame, THRESHOLD_MODES
 from digit_recognition.rendering import render_frame
+from digit_recognition.sources import read_video_frames
 
 REPO = Path(__file__).resolve().parents[1]
 FRAME_SIZE = (640, 480)
@@ -92,18 +93,6 @@ def write_video(path, frames):
     writer.release()
 
 
-def read_video(path):
-    capture = cv2.VideoCapture(str(path))
-    frames = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames.append(frame)
-    capture.release()
-    return frames
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--data', metavar='DIR', type=Path,
@@ -134,7 +123,7 @@ def main(argv=None):
     text_path.write_text(''.join(f'{digit}\n' for digit in order))
 
     # The codec blurs and blocks the frames: check the video as a reader will decode it.
-    decoded = read_video(options.output)
+    decoded = read_video_frames(options.output)
     expected = np.repeat(order, FRAMES_PER_DIGIT)
     if len(decoded) != len(expected):
         print(f'render_sample_video: read back {len(decoded)} frames, wrote {len(expected)}',

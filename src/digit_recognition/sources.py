@@ -175,6 +175,17 @@ class FrameSource:
             self._capture = None
 
 
+def read_video_frames(path):
+    """Every frame of a video file, as bgr8 (for tools and benchmarks; the node streams)."""
+    source = FrameSource(str(path), width=0, height=0)
+    source.open()
+    frames = []
+    while (frame := source.read()) is not None:
+        frames.append(frame)
+    source.close()
+    return frames
+
+
 class Backoff:
     """Retry delays that double after each failure, up to a maximum; reset on success."""
 
