@@ -190,3 +190,24 @@ def test_image_qos_can_be_overridden_from_parameters(harness, ros_context):
         Parameter('qos_overrides./image_raw.subscription.reliability', value='reliable')]))
     [info] = tester.get_subscriptions_info_by_topic('/image_raw')
     assert info.qos_profile.reliability == ReliabilityPolicy.RELIABLE
+
+
+def test_preprocess_and_classifier_report_on_diagnostics(harness, ros_context):
+    from diagnostic_msgs.msg import DiagnosticArray
+    executor, tester, add = harness
+    add(PreprocessNode(context=ros_context))
+    add(ClassifierNode(context=ros_context))
+    statuses = {}
+    tester.create_subscription(
+        DiagnosticArray, '/diagnostics',
+        lambda msg: statuses.update({s.name: s for s in msg.status}), 10)
+    frames = tester.create_publisher(Image, 'image_raw', 5)
+    bad = Image(height=2, width=2, encoding='bgr8', step=6, data=bytes(3))  # truncated
+    assert spin_until(executor, lambda: frames.publish(bad) or
+                      {'/preprocess', '/classifier'} <= statuses.keys(), 5.0)
+    spin_until(executor, lambda: False, 1.1)  # one more report, after the drops
+    preprocess = {kv.key: kv.value for kv in statuses['/preprocess'].values}
+    classifier = {kv.key: kv.value for kv in statuses['/classifier'].values}
+    assert int(preprocess['frames dropped']) > 0
+    assert 'truncated image' in preprocess['last error']
+    assert classifier['model loaded'] == 'True' and classifier['backend'] == 'tflite'
