@@ -63,17 +63,20 @@ def _pixels(encoding, height, width, step, data, is_bigendian):
     return pixels
 
 
+def _as_bgr8(pixels, encoding):
+    if pixels.shape[2] == 1:
+        return cv2.cvtColor(pixels[:, :, 0], cv2.COLOR_GRAY2BGR)
+    conversion = _ENCODINGS[encoding][2]
+    return pixels if conversion is None else cv2.cvtColor(pixels, conversion)
+
+
 def to_bgr8(encoding, height, width, step, data, is_bigendian=False):
     """A bgr8 [H, W, 3] image from the fields of a sensor_msgs/Image.
 
     Raises ValueError for an unsupported encoding, a zero or huge size, a step too small
     for the width, or data shorter than step x height.
     """
-    pixels = _pixels(encoding, height, width, step, data, is_bigendian)
-    conversion = _ENCODINGS[encoding][2]
-    if pixels.shape[2] == 1:
-        return cv2.cvtColor(pixels[:, :, 0], cv2.COLOR_GRAY2BGR)
-    return pixels if conversion is None else cv2.cvtColor(pixels, conversion)
+    return _as_bgr8(_pixels(encoding, height, width, step, data, is_bigendian), encoding)
 
 
 def to_mono8(encoding, height, width, step, data, is_bigendian=False):
@@ -81,5 +84,4 @@ def to_mono8(encoding, height, width, step, data, is_bigendian=False):
     pixels = _pixels(encoding, height, width, step, data, is_bigendian)
     if pixels.shape[2] == 1:  # the common case for crops: no round trip through colour
         return pixels[:, :, 0]
-    return cv2.cvtColor(to_bgr8(encoding, height, width, step, data, is_bigendian),
-                        cv2.COLOR_BGR2GRAY)
+    return cv2.cvtColor(_as_bgr8(pixels, encoding), cv2.COLOR_BGR2GRAY)
