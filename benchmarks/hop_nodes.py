@@ -1,12 +1,13 @@
 """The camera -> preprocess hop alone: a minimal frame publisher and subscriber (pipeline.py).
 
-    hop_nodes.py publisher --count 600 [--rate 30]
-    hop_nodes.py subscriber --output hop.json
+    hop_nodes.py publisher --count 600 [--rate 30] [--no-buffer-reuse]
+    hop_nodes.py subscriber --output hop.json [--no-buffer-reuse]
 
 The publisher sends real 640x480 bgr8 frames of samples/digits.mp4 as the camera node does
 (reliable, depth 5, stamped just before publishing); the subscriber takes them as the
 preprocess node does (sensor-data QoS) and records receive time - stamp, written as JSON
 when it is stopped with SIGINT. Neither does any image work, so the hop is all they measure.
+Both reuse frame buffers as every node does (transport.keep_frame_buffers), unless told not to.
 """
 
 import argparse
@@ -25,6 +26,7 @@ from rclpy.task import Future
 from sensor_msgs.msg import Image
 
 from digit_recognition.sources import read_video_frames
+from digit_recognition.transport import keep_frame_buffers
 
 SAMPLE_VIDEO = Path(__file__).resolve().parents[1] / 'samples' / 'digits.mp4'
 
@@ -91,7 +93,11 @@ def main(argv=None):
     parser.add_argument('--count', type=int, default=600, help='frames to publish')
     parser.add_argument('--rate', type=float, default=30.0, help='frames per second')
     parser.add_argument('--output', type=Path, help="subscriber's JSON results")
+    parser.add_argument('--no-buffer-reuse', action='store_true',
+                        help="leave glibc's allocator as it is (to show what reuse saves)")
     options = parser.parse_args(argv)
+    if not options.no_buffer_reuse:
+        keep_frame_buffers()
     rclpy.init()
     node = FramePublisher(options.count, options.rate) if options.role == 'publisher' \
         else FrameSubscriber()

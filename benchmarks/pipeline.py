@@ -331,21 +331,32 @@ def run_configuration(config, listener, videos, profiles, duration, work_dir, cl
     return result
 
 
-def run_hop(dds, profile, duration, work_dir, rate=30.0):
-    """The minimal publisher -> subscriber pair of hop_nodes.py with one Fast DDS profile."""
+HOPS = {  # name: (Fast DDS profile, frame buffers reused as the nodes do)
+    'shipped': ('shipped', True),
+    'shipped, no buffer reuse': ('shipped', False),
+    'default': ('default', True),
+}
+
+
+def run_hop(name, profiles, duration, work_dir, rate=30.0):
+    """The minimal publisher -> subscriber pair of hop_nodes.py in one configuration of HOPS."""
+    dds, reuse = HOPS[name]
+    profile = profiles[dds]
     count = max(10, round(duration * rate))
-    log_dir = Path(work_dir) / f'hop_{dds}'
+    log_dir = Path(work_dir) / ('hop_' + re.sub(r'\W+', '_', name))
     log_dir.mkdir(parents=True, exist_ok=True)
     output = log_dir / 'subscriber.json'
     script = str(Path(__file__).resolve().parent / 'hop_nodes.py')
     env = common.profile_environment(profile)
-    print(f'-- hop {dds}: {count} frames at {rate:g} fps', flush=True)
+    flags = [] if reuse else ['--no-buffer-reuse']
+    print(f'-- hop {name}: {count} frames at {rate:g} fps', flush=True)
     with common.Children(log_dir) as children:
         subscriber = children.start(
-            'subscriber', [sys.executable, script, 'subscriber', '--output', str(output)], env)
+            'subscriber', [sys.executable, script, 'subscriber', '--output', str(output),
+                           *flags], env)
         publisher = children.start(
             'publisher', [sys.executable, script, 'publisher', '--count', str(count),
-                          '--rate', str(rate)], env)
+                          '--rate', str(rate), *flags], env)
         with common.Sampler(children.pids()) as sampler:
             common.wait_until(lambda: not publisher.running(), 120 + 3 * count / rate,
                               children, interval=0.2)
@@ -356,7 +367,7 @@ def run_hop(dds, profile, duration, work_dir, rate=30.0):
     published = int(published.group(1)) if published else None
     usage = sampler.usage(heard['first'] or 0.0, heard['last'] or 0.0) if heard['first'] \
         else sampler.usage(0.0, time.monotonic())
-    result = {'name': f'hop {dds}', 'dds': dds, 'rate': rate, 'published': published,
+    result = {'name': f'hop {name}', 'dds': dds, 'buffer_reuse': reuse, 'rate': rate, 'published': published,
               'received': heard['received'],
               'lost': published - heard['received'] if published is not None else None,
               'latency_ms': common.summary(heard['latencies_ms']), 'usage': usage,
@@ -431,14 +442,14 @@ def hop_table(hops):
                      common.fmt(usage['publisher']['cpu_percent'], 0),
                      common.fmt(usage['subscriber']['cpu_percent'], 0)])
     return common.markdown_table(
-        ['profile', 'published', 'received', 'lost', 'p50 ms', 'p90 ms', 'p99 ms',
+        ['configuration', 'published', 'received', 'lost', 'p50 ms', 'p90 ms', 'p99 ms',
          'publisher CPU %', 'subscriber CPU %'], rows)
 
 
 def target_lines(standard, max_rate, hops):
     lines = []
     for h in hops:
-        lines.append(f'- hop ({h["dds"]} DDS) p50 {common.fmt(h["latency_ms"]["p50"], 2)} ms: '
+        lines.append(f'- {h["name"]} p50 {common.fmt(h["latency_ms"]["p50"], 2)} ms: '
                      f'target <= {TARGETS["hop_p50_ms"]} ms {met(h["latency_ms"]["p50"], 3.0)}')
     for r in standard:
         digit = r['stamp_to_digit_ms']
@@ -636,8 +647,8 @@ def main(argv=None):
                 name = ('pipeline_soak' if options.soak_variant == 'ours'
                         else f'pipeline_soak_{options.soak_variant}')
             else:
-                hops = [run_hop(dds, profiles[dds], options.hop_duration, work_dir)
-                        for dds in ('shipped', 'default') if wanted(f'hop {dds}')]
+                hops = [run_hop(name, profiles, options.hop_duration, work_dir)
+                        for name in HOPS if wanted(f'hop {name}')]
                 standard = [run_configuration(c, listener, videos, profiles, options.duration,
                                               work_dir, classifiers)
                             for c in STANDARD if wanted(c['name'])]

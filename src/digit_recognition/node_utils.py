@@ -13,7 +13,7 @@ from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from digit_recognition.image_encodings import to_bgr8, to_mono8
 from digit_recognition.model import ModelLoadError
 from digit_recognition.sources import SourceError
-from digit_recognition.transport import use_shared_memory_profile
+from digit_recognition.transport import keep_frame_buffers, use_shared_memory_profile
 
 # Errors that make a node useless from the start: one error line and a non-zero exit.
 # A parameter file with a value out of range or of the wrong type is one of them.
@@ -128,6 +128,7 @@ def run_nodes(node_factories, args=None, logger_name='digit_recognition', drain_
     still travel through the other nodes of the same process.
     """
     use_shared_memory_profile()
+    keep_frame_buffers()
     rclpy.init(args=args)
     nodes = []
     executor = SingleThreadedExecutor()
