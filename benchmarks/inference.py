@@ -20,7 +20,9 @@ import common
 from digit_recognition.model import BUNDLED_MODEL, load_classifier, TUTORIAL_MODEL
 
 BATCH_SIZE = 5
-TARGETS = {'tflite_ms': 0.1, 'keras_ms': 3.0, 'predict_over_keras': 400.0}
+# The issue's 400x is its 40 ms predict() over its 0.1 ms: the fast backend's ratio (a 3 ms
+# keras call could be at most 13x faster than a 40 ms predict).
+TARGETS = {'tflite_ms': 0.1, 'keras_ms': 3.0, 'predict_over_tflite': 400.0}
 
 
 def batches_of_five(images):
@@ -80,18 +82,20 @@ def report(found, times, accuracies, before, after, options):
         rows.append([name, how, s['n'], common.fmt(s['p50'], 3), common.fmt(s['p99'], 3),
                      common.fmt(s['mean'], 3), common.fmt(ratio, 0, 'x'),
                      common.fmt(100 * accuracies[name], 1, '%')])
-    ratios = {label: stats[f'predict {label}']['p50'] / stats[f'keras {label}']['p50']
-              for label in ('MLP', 'CNN')}
+    ratios = {label: {backend: (stats[f'predict {label}']['p50']
+                                / stats[f'{backend} {label}']['p50'])
+                      for backend in ('keras', 'tflite')} for label in ('MLP', 'CNN')}
     checks = []
     for label in ('MLP', 'CNN'):
         tflite, keras = stats[f'tflite {label}']['p50'], stats[f'keras {label}']['p50']
         checks.append(
             f'- {label}: tflite p50 {tflite:.3f} ms (target <= {TARGETS["tflite_ms"]} ms: '
-            f'{"met" if tflite <= TARGETS["tflite_ms"] else "MISSED"}); keras p50 '
+            f'{met(tflite <= TARGETS["tflite_ms"])}), predict / tflite '
+            f'{ratios[label]["tflite"]:.0f}x (target >= {TARGETS["predict_over_tflite"]:.0f}x: '
+            f'{met(ratios[label]["tflite"] >= TARGETS["predict_over_tflite"])}); keras p50 '
             f'{keras:.3f} ms (target <= {TARGETS["keras_ms"]} ms: '
-            f'{"met" if keras <= TARGETS["keras_ms"] else "MISSED"}); predict / keras '
-            f'{ratios[label]:.0f}x (target >= {TARGETS["predict_over_keras"]:.0f}x: '
-            f'{"met" if ratios[label] >= TARGETS["predict_over_keras"] else "MISSED"})')
+            f'{met(keras <= TARGETS["keras_ms"])}), predict / keras '
+            f'{ratios[label]["keras"]:.0f}x')
     markdown = '\n'.join([
         '## Inference per batch of 5 crops (ms)',
         '',
@@ -104,8 +108,8 @@ def report(found, times, accuracies, before, after, options):
             ['variant', 'how', 'calls', 'p50 ms', 'p99 ms', 'mean ms', 'predict / this',
              'accuracy'], rows),
         '',
-        'Targets (set for the tutorial-size model): tflite <= 0.1 ms, keras <= 3 ms, '
-        'keras >= 400x faster than predict.',
+        "Targets: tflite <= 0.1 ms, i.e. >= 400x faster than predict (the issue's 40 ms / "
+        '0.1 ms); keras <= 3 ms.',
         *checks,
         '',
         f'Load average (1/5/15 min) before: {common.load_text(before)}, after: '
@@ -113,12 +117,16 @@ def report(found, times, accuracies, before, after, options):
     ])
     data = {'machine': common.machine_info(), 'loadavg_before': before, 'loadavg_after': after,
             'batch_size': BATCH_SIZE, 'warmup': options.warmup, 'rounds': options.rounds,
-            'targets': TARGETS, 'predict_over_keras': ratios,
+            'targets': TARGETS, 'predict_over': ratios,
             'variants': {name: {'model': label, 'how': how, 'accuracy': accuracies[name],
                                 **stats[name]}
                          for name, label, how, _, _ in found},
             'times_ms': times}
     return markdown, data
+
+
+def met(condition):
+    return 'met' if condition else 'MISSED'
 
 
 def plot(found, times):

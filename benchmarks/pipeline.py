@@ -367,7 +367,8 @@ def run_hop(name, profiles, duration, work_dir, rate=30.0):
     published = int(published.group(1)) if published else None
     usage = sampler.usage(heard['first'] or 0.0, heard['last'] or 0.0) if heard['first'] \
         else sampler.usage(0.0, time.monotonic())
-    result = {'name': f'hop {name}', 'dds': dds, 'buffer_reuse': reuse, 'rate': rate, 'published': published,
+    result = {'name': f'hop {name}', 'dds': dds, 'buffer_reuse': reuse, 'rate': rate,
+              'published': published,
               'received': heard['received'],
               'lost': published - heard['received'] if published is not None else None,
               'latency_ms': common.summary(heard['latencies_ms']), 'usage': usage,

@@ -1,10 +1,11 @@
-"""Training augmentation that makes MNIST digits look like the crops a camera produces.
+"""Training augmentation: MNIST digits as a camera sees them, and as other writers write them.
 
-A camera crop is a digit photographed at a few times MNIST's size, slightly rotated and
-scaled, with strokes thicker or thinner than the original pen, blurred, noisy, binarized by
-preprocess and normalized back to 28x28. This module does the same to an MNIST digit, reusing
-the very normalization the node runs, so training and inference see the same kind of image.
-numpy/OpenCV only.
+camera_like(): a camera crop is a digit photographed at a few times MNIST's size, slightly
+rotated and scaled, with strokes thicker or thinner than the original pen, blurred, noisy,
+binarized by preprocess and normalized back to 28x28. This does the same to an MNIST digit,
+reusing the very normalization the node runs, so training and inference see the same kind of
+image. jittered(): the clean digit slightly rotated, scaled and shifted, the variation
+between writers that MNIST's own test set has. numpy/OpenCV only.
 """
 
 import cv2
@@ -41,7 +42,22 @@ def camera_like(digit, rng):
     return digit if ink is None else normalize_digit(ink)
 
 
-def camera_like_batch(digits, seed=0):
-    """camera_like() for each digit of a uint8 [N, 28, 28] array, reproducible by seed."""
+def jittered(digit, rng):
+    """The MNIST digit rotated up to 12 degrees, scaled 0.9-1.1 and shifted up to 2 px."""
+    angle = rng.uniform(-12, 12)
+    matrix = cv2.getRotationMatrix2D((digit.shape[1] / 2, digit.shape[0] / 2), angle,
+                                     rng.uniform(0.9, 1.1))
+    matrix[:, 2] += rng.uniform(-2, 2, 2)
+    return cv2.warpAffine(digit, matrix, digit.shape[::-1], flags=cv2.INTER_LINEAR,
+                          borderValue=0)
+
+
+AUGMENTATIONS = {'camera-like': camera_like, 'jittered': jittered}
+
+
+def augment_batch(digits, name, seed=0):
+    """One augmented copy (AUGMENTATIONS[name]) of each digit of a uint8 [N, 28, 28] array,
+    reproducible by seed."""
+    augment = AUGMENTATIONS[name]
     rng = np.random.default_rng(seed)
-    return np.stack([camera_like(digit, rng) for digit in digits])
+    return np.stack([augment(digit, rng) for digit in digits])

@@ -18,14 +18,14 @@ import numpy as np
 from digit_recognition import model as models
 from digit_recognition.mnist import load_mnist
 
-# How each model is trained. The MLP exactly as the tutorial; the CNN with camera-like
-# augmentation (one augmented copy of every training digit beside the original) and a
-# cosine-decaying learning rate, which reach >99.4% on MNIST in a few CPU epochs.
+# How each model is trained. The MLP exactly as the tutorial. The CNN beside each original
+# digit sees a camera-like copy (for the camera) and a jittered one (without it, MNIST test
+# accuracy stopped at 99.25%), with a cosine-decaying learning rate.
 RECIPES = {
-    'mlp': dict(build=models.build_mlp, epochs=5, batch_size=32, augmented_copies=0,
+    'mlp': dict(build=models.build_mlp, epochs=5, batch_size=32, augmentations=(),
                 learning_rate=None),
-    'cnn': dict(build=models.build_cnn, epochs=4, batch_size=128, augmented_copies=1,
-                learning_rate=2e-3),
+    'cnn': dict(build=models.build_cnn, epochs=15, batch_size=128,
+                augmentations=('camera-like', 'jittered'), learning_rate=3e-3),
 }
 
 
@@ -43,7 +43,7 @@ def parse_args(argv):
                         help='directory with the four LeCun IDX files (train-images-idx3-ubyte'
                              '[.gz], ...); default: download through Keras (needs the internet)')
     parser.add_argument('--epochs', type=positive_int,
-                        help='passes over the training images (default: cnn 4, mlp 5)')
+                        help='passes over the training images (default: cnn 15, mlp 5)')
     parser.add_argument('--batch-size', type=positive_int,
                         help='images per gradient step (default: cnn 128, mlp 32)')
     parser.add_argument('--seed', type=int, default=0,
@@ -71,12 +71,13 @@ def set_random_seed(seed):
     keras.utils.set_random_seed(seed)
 
 
-def add_camera_like_copies(images, labels, copies, seed):
-    """The training set plus `copies` camera-like versions of every digit (augmentation.py)."""
-    from digit_recognition.augmentation import camera_like_batch  # noqa: PLC0415
-    print(f'augmenting {len(images)} digits x {copies} like camera crops...', flush=True)
-    extra = [camera_like_batch(images, seed=seed + 1 + copy) for copy in range(copies)]
-    return np.concatenate([images, *extra]), np.concatenate([labels] * (copies + 1))
+def add_augmented_copies(images, labels, augmentations, seed):
+    """The training set plus one copy of every digit per augmentation (augmentation.py)."""
+    from digit_recognition.augmentation import augment_batch  # noqa: PLC0415
+    print(f'augmenting {len(images)} digits: {", ".join(augmentations)} copies...', flush=True)
+    extra = [augment_batch(images, name, seed=seed + 1 + i)
+             for i, name in enumerate(augmentations)]
+    return np.concatenate([images, *extra]), np.concatenate([labels] * (len(extra) + 1))
 
 
 def use_cosine_learning_rate(model, initial, total_steps):
@@ -148,9 +149,9 @@ def main(argv=None):
         return 1
 
     recipe = RECIPES[options.model]
-    if recipe['augmented_copies']:
-        x_train, y_train = add_camera_like_copies(x_train, y_train, recipe['augmented_copies'],
-                                                  options.seed)
+    if recipe['augmentations']:
+        x_train, y_train = add_augmented_copies(x_train, y_train, recipe['augmentations'],
+                                                options.seed)
     set_random_seed(options.seed)  # before building: the initial weights come from it
     model = recipe['build']()
     if recipe['learning_rate']:
