@@ -303,6 +303,13 @@ def summary(values):
             'max': float(values.max())}
 
 
+def met(value, limit, at_most=True):
+    """'met' or 'MISSED' for a target (value <= limit, or >= with at_most=False)."""
+    if value is None:
+        return 'no data'
+    return 'met' if (value <= limit if at_most else value >= limit) else 'MISSED'
+
+
 def fmt(value, digits=1, suffix=''):
     """A number for a table; '-' for a missing one."""
     if value is None:

@@ -387,12 +387,6 @@ def cpu_cells(result):
     return cpu, rss
 
 
-def met(value, limit, at_most=True):
-    if value is None:
-        return 'no data'
-    return 'met' if (value <= limit if at_most else value >= limit) else 'MISSED'
-
-
 def pairing_cell(result):
     pairing = result['pairing']
     text = 'ok' if pairing['ok'] else f'only {result["digits_paired"]} paired'
@@ -450,18 +444,20 @@ def hop_table(hops):
 def target_lines(standard, max_rate, hops):
     lines = []
     for h in hops:
-        lines.append(f'- {h["name"]} p50 {common.fmt(h["latency_ms"]["p50"], 2)} ms: '
-                     f'target <= {TARGETS["hop_p50_ms"]} ms {met(h["latency_ms"]["p50"], 3.0)}')
+        p50 = h['latency_ms']['p50']
+        lines.append(f'- {h["name"]} p50 {common.fmt(p50, 2)} ms: target <= '
+                     f'{TARGETS["hop_p50_ms"]} ms {common.met(p50, TARGETS["hop_p50_ms"])}')
     for r in standard:
         digit = r['stamp_to_digit_ms']
         lines.append(
             f'- {r["name"]}: stamp->digit p50 {common.fmt(digit["p50"], 2)} ms (target <= 10: '
-            f'{met(digit["p50"], TARGETS["digit_p50_ms"])}), p99 {common.fmt(digit["p99"], 2)} '
-            f'ms (target <= 25: {met(digit["p99"], TARGETS["digit_p99_ms"])})')
+            f'{common.met(digit["p50"], TARGETS["digit_p50_ms"])}), p99 '
+            f'{common.fmt(digit["p99"], 2)} ms (target <= 25: '
+            f'{common.met(digit["p99"], TARGETS["digit_p99_ms"])})')
     for r in max_rate:
         lines.append(f'- {r["name"]}: {common.fmt(r["crops_per_s"], 1)} crops/s through '
                      f'preprocess (target >= 150: '
-                     f'{met(r["crops_per_s"], TARGETS["max_crops_per_s"], at_most=False)})')
+                     f'{common.met(r["crops_per_s"], TARGETS["max_crops_per_s"], at_most=False)})')
     return lines
 
 
@@ -557,15 +553,15 @@ def soak_report(result, before, after, minutes):
     sections = [
         f'## Soak: {result["name"]} for {minutes:g} min', '',
         latency_table([result]), '', resource_table([result]), '',
-        f'- frames lost: {lost} (target 0: {met(lost, 0)})',
-        f'- all nodes together: {cpu:.1f} % of one core (target <= 60 %: {met(cpu, 60.0)})',
+        f'- frames lost: {lost} (target 0: {common.met(lost, 0)})',
+        f'- all nodes together: {cpu:.1f} % of one core (target <= 60 %: {common.met(cpu, 60.0)})',
         '- RSS from the first second of digits to the end: ' + ', '.join(
             f'{name} {common.fmt(usage["rss_start_mb"], 0)} -> '
             f'{common.fmt(usage["rss_mb"], 0)} MB'
             for name, usage in result['usage']['processes'].items() if name in result['nodes']),
         '- RSS growth per node (target <= 5 MB): ' + ', '.join(
             f'{name} {usage["rss_mb"] - usage["rss_start_mb"]:+.1f} MB '
-            f'({met(usage["rss_mb"] - usage["rss_start_mb"], 5.0)})'
+            f'({common.met(usage["rss_mb"] - usage["rss_start_mb"], 5.0)})'
             for name, usage in result['usage']['processes'].items() if name in result['nodes']),
         '', f'Load average (1/5/15 min) before: {common.load_text(before)}, after: '
         f'{common.load_text(after)}; {os.cpu_count()} CPUs.']

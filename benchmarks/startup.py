@@ -122,9 +122,6 @@ def report(runs, before, after, repeats, profile):
                      common.fmt(m['classifier_peak_rss_mb'], 0)])
     tflite = medians.get('tflite', dict.fromkeys(medians[backends[0]]))
 
-    def verdict(value, limit):
-        return 'no data' if value is None else ('met' if value <= limit else 'MISSED')
-
     markdown = '\n'.join([
         '## Start-up to the first digit (medians)', '',
         f'{repeats} runs per backend, alternating. Each run starts classifier_node, '
@@ -143,11 +140,11 @@ def report(runs, before, after, repeats, profile):
              'classifier peak RSS MB'], rows), '',
         'Targets: tflite classifier RSS <= 150 MB and ready <= 2 s.',
         f'- tflite RSS {common.fmt(tflite["classifier_rss_mb"], 0)} MB: '
-        f'{verdict(tflite["classifier_rss_mb"], TARGETS["tflite_rss_mb"])}',
+        f'{common.met(tflite["classifier_rss_mb"], TARGETS["tflite_rss_mb"])}',
         f'- tflite "ready in" {common.fmt(tflite["ready_in_s"], 1)} s: '
-        f'{verdict(tflite["ready_in_s"], TARGETS["tflite_ready_s"])}; process start -> ready '
+        f'{common.met(tflite["ready_in_s"], TARGETS["tflite_ready_s"])}; process start -> ready '
         f'{common.fmt(tflite["start_to_ready_s"], 2)} s: '
-        f'{verdict(tflite["start_to_ready_s"], TARGETS["tflite_ready_s"])}', '',
+        f'{common.met(tflite["start_to_ready_s"], TARGETS["tflite_ready_s"])}', '',
         f'Load average (1/5/15 min) before: {common.load_text(before)}, after: '
         f'{common.load_text(after)}; {os.cpu_count()} CPUs.'])
     data = {'machine': common.machine_info(), 'loadavg_before': before, 'loadavg_after': after,
