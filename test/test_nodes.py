@@ -1,5 +1,6 @@
 """The preprocess and classifier nodes on real rclpy and DDS, inside the test process."""
 
+import cv2
 from cv_bridge import CvBridge
 import numpy as np
 import pytest
@@ -18,8 +19,9 @@ BRIDGE = CvBridge()
 
 
 def grey_square_frame(ink):
+    """A square drawn with a 12 px marker in the ROI (a filled one would be a shadow)."""
     frame = np.full((480, 640, 3), 210, np.uint8)
-    frame[190:290, 270:370] = ink
+    cv2.rectangle(frame, (270, 190), (369, 289), (ink, ink, ink), 12)
     return frame
 
 
@@ -84,7 +86,7 @@ def test_threshold_is_tuned_live_through_the_parameter_service(harness, ros_cont
 
     result = set_parameter(executor, tester, 'preprocess', 'threshold_mode', 'auto')
     assert not result.successful
-    assert 'fixed, otsu, adaptive' in result.reason
+    assert 'flatfield, fixed, otsu, adaptive' in result.reason
     assert set_parameter(executor, tester, 'preprocess', 'threshold_mode', 'adaptive').successful
     assert next_crop().max() == 255  # adaptive finds the grey square on its own
 
@@ -177,7 +179,10 @@ def test_debug_views_are_published_to_whoever_subscribes(harness, ros_context):
     frame = BRIDGE.cv2_to_imgmsg(grey_square_frame(ink=40), encoding='bgr8')
     assert spin_until(executor, lambda: frames.publish(frame) or (binaries and overlays), 10.0)
     binary = BRIDGE.imgmsg_to_cv2(binaries[-1])
-    assert binary.shape == (200, 200) and binary[100, 100] == 255 and binary[5, 5] == 0
+    # The searched area, the ROI and a quarter of it around: the square's stroke is the
+    # chosen digit (white), its inside paper.
+    assert binary.shape == (300, 300) and binary[100, 150] == 255
+    assert binary[150, 150] == 0 and binary[5, 5] == 0
     overlay = BRIDGE.imgmsg_to_cv2(overlays[-1])
     assert overlay.shape == (480, 640, 3)
     assert tuple(overlay[140, 320]) == (0, 200, 0)  # the ROI box's top edge, green: a digit

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 from digit_recognition.preprocessing import (
-    binarize, centre_roi, normalize_digit, preprocess_frame, THRESHOLD_MODES, to_gray)
+    binarize, centre_roi, DEFAULT_THRESHOLD_MODE, normalize_digit, preprocess_frame,
+    preprocess_steps, stroke_width, THRESHOLD_MODES, to_gray)
 from digit_recognition.rendering import blank_frame, render_frame
 
 
@@ -159,3 +160,100 @@ def test_otsu_and_adaptive_read_a_digit_in_uneven_light(mnist_sample):
     frame = frame.astype(np.uint8)
     for mode in ('otsu', 'adaptive'):
         assert correlation(preprocess_frame(frame, 100, 200, mode), images[3]) > 0.8
+
+
+# --- where people hold digits: across the box, in shadows, on ruled paper, thin pens ---
+
+def digit_frame(digit, size=150, center=(320, 240), seed=0):
+    return render_frame(digit, digit_size=size, center=center, rng=np.random.default_rng(seed))
+
+
+def test_the_default_mode_is_flatfield():
+    assert DEFAULT_THRESHOLD_MODE == 'flatfield' and DEFAULT_THRESHOLD_MODE in THRESHOLD_MODES
+
+
+def test_a_digit_held_close_across_the_box_border_is_read_whole(mnist_sample):
+    # Drawn 330 px, the ink is about 235 px tall: it crosses the 200 px box on both sides
+    # (the old rule dropped every blob touching the box's edge).
+    images, _ = mnist_sample
+    for digit in images[::50]:
+        reading = preprocess_steps(digit_frame(digit, size=330), 100, 200,
+                                   DEFAULT_THRESHOLD_MODE)
+        assert max(reading.digit_box[2:]) > 200
+        assert correlation(reading.crop, digit) > 0.8
+
+
+def test_a_hard_shadow_across_the_digit_is_not_ink(mnist_sample):
+    images, _ = mnist_sample
+    for digit in images[::50]:
+        frame = digit_frame(digit).astype(np.float32)
+        frame[:, :300] *= 0.55  # a robot arm's shadow, its edge through the digit
+        crop = preprocess_frame(frame.astype(np.uint8), 100, 200, DEFAULT_THRESHOLD_MODE)
+        assert correlation(crop, digit) > 0.8
+
+
+def ruled(frame, spacing=45, colour=(200, 170, 150), margin=True):
+    """Ruled notebook paper: light blue lines across the whole frame, a red margin line."""
+    for y in range(20, frame.shape[0], spacing):
+        cv2.line(frame, (0, y), (frame.shape[1], y + 12), colour, 2)
+    if margin:
+        cv2.line(frame, (250, 0), (254, frame.shape[0]), (90, 90, 220), 2)
+    return frame
+
+
+def test_printed_lines_crossing_the_digit_are_not_part_of_it(mnist_sample):
+    images, _ = mnist_sample
+    for digit in images[::50]:
+        plain = preprocess_steps(digit_frame(digit), 100, 200, DEFAULT_THRESHOLD_MODE)
+        lined = preprocess_steps(ruled(digit_frame(digit)), 100, 200, DEFAULT_THRESHOLD_MODE)
+        np.testing.assert_allclose(lined.digit_box, plain.digit_box, atol=6)
+        assert correlation(lined.crop, digit) > 0.8
+
+
+@pytest.mark.parametrize('kind', ['ruled', 'paper edge', 'shadow edge', 'dim'])
+def test_blank_paper_edges_and_lines_are_no_digit(kind):
+    for seed in range(3):
+        frame = blank_frame(rng=np.random.default_rng(seed))
+        if kind == 'ruled':
+            frame = ruled(frame, spacing=40 + 5 * seed)
+        elif kind == 'paper edge':  # a dark table beyond the sheet's edge, through the box
+            frame[:, 300 + 20 * seed:] = 60
+        elif kind == 'shadow edge':
+            frame = (frame * np.where(np.arange(640) < 280 + 30 * seed, 0.5, 1.0)[None, :, None]
+                     ).astype(np.uint8)
+        else:  # a dim room: paper at 70-110 grey levels, noisier
+            noise = np.random.default_rng(seed).normal(0, 6, frame.shape)
+            frame = np.clip(frame * 0.45 + noise, 0, 255).astype(np.uint8)
+        assert preprocess_frame(frame, 100, 200, DEFAULT_THRESHOLD_MODE) is None
+
+
+def test_the_digit_at_the_centre_is_chosen_over_marks_near_the_box_edge(mnist_sample):
+    images, _ = mnist_sample
+    frame = digit_frame(images[0], size=170)
+    # A smaller second digit in the box's corner, partly outside it.
+    other = digit_frame(images[1], size=90, center=(415, 335), seed=1)
+    frame[300:, 370:] = other[300:, 370:]
+    reading = preprocess_steps(frame, 100, 200, DEFAULT_THRESHOLD_MODE)
+    assert correlation(reading.crop, images[0]) > 0.8
+    view = reading.binary_view()
+    assert set(np.unique(view)) == {0, 96, 255}  # other ink shows grey, the chosen white
+    x, y, w, h = reading.search_box
+    assert view[335 - y - 5:335 - y + 5, 405 - x:425 - x].max() <= 96
+
+
+def test_thin_pen_strokes_are_thickened_to_mnist_width():
+    frame = np.full((480, 640, 3), 215, np.uint8)
+    cv2.putText(frame, '7', (260, 310), cv2.FONT_HERSHEY_SIMPLEX, 6, (40, 40, 40), 2,
+                cv2.LINE_AA)  # a 130 px digit drawn with a 2 px ballpoint
+    crop = preprocess_frame(frame, 100, 200, DEFAULT_THRESHOLD_MODE)
+    # Scaled to 20 px the pen would be 0.3 px, a faint grey trace; MNIST's pen is ~2-3 px.
+    assert crop.max() == 255
+    assert stroke_width(np.where(crop > 127, np.uint8(255), np.uint8(0))) >= 1.8
+
+
+def test_a_far_away_digit_is_found(mnist_sample):
+    images, _ = mnist_sample
+    for digit in images[::50]:
+        crop = preprocess_frame(digit_frame(digit, size=55, center=(330, 250)), 100, 200,
+                                DEFAULT_THRESHOLD_MODE)  # ink about 40 px tall
+        assert correlation(crop, digit) > 0.7

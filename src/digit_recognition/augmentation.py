@@ -1,44 +1,112 @@
 """Training augmentation: MNIST digits as a camera sees them, and as other writers write them.
 
-camera_like(): a camera crop is a digit photographed at a few times MNIST's size, slightly
-rotated and scaled, with strokes thicker or thinner than the original pen, blurred, noisy,
-binarized by preprocess and normalized back to 28x28. This does the same to an MNIST digit,
-reusing the very normalization the node runs, so training and inference see the same kind of
-image. jittered(): the clean digit slightly rotated, scaled and shifted, the variation
-between writers that MNIST's own test set has. numpy/OpenCV only.
+camera_like(): what the preprocess node hands the model when a person holds a digit up to
+the camera: the digit drawn anywhere from far away (a few dozen pixels) to held close
+(several hundred), seen on tilted paper, with a pen anywhere from a thin ballpoint to a
+marker, blurred by focus or motion, noisy, binarized, cut where a printed line was erased
+or by the frame's edge, then found and normalized by the very functions the node runs, so
+training and inference see the same kind of image. jittered(): the clean digit slightly
+rotated, scaled and shifted, the variation between writers that MNIST's own test set has.
+numpy/OpenCV only.
 """
 
 import cv2
 import numpy as np
 
-from digit_recognition.preprocessing import find_digit_ink, normalize_digit
+from digit_recognition.preprocessing import (
+    find_digit_ink, LINE_ERASE_WIDTH, normalize_digit, THICKER_THAN_A_LINE)
 
-UPSCALE = 4  # a 28x28 digit becomes 112x112: digits 80-180 px high in a camera frame
+DIGIT_HEIGHTS = (35, 260)  # pixels: far away to held close (drawn log-uniformly)
+TILT = 0.3  # perspective: the far edge of the sheet up to 30 % shorter than the near one
+ROI_SIZE = 200  # the preprocess node's default roi_size: its rules are relative to it
+
+
+def _perspective(size, rng):
+    """A homography for a sheet tilted away from the camera, seen slightly rotated."""
+    corners = np.float32([[0, 0], [size, 0], [size, size], [0, size]])
+    shrink = rng.uniform(0, TILT) * size / 2
+    moved = corners.copy()
+    side = rng.integers(4)  # which edge of the sheet is farther away
+    moved[side] += (corners[(side + 2) % 4] - corners[side]) * shrink / size / 2
+    moved[(side + 1) % 4] += (corners[(side + 3) % 4] - corners[(side + 1) % 4]) * shrink / size / 2
+    angle = np.deg2rad(rng.uniform(-15, 15))
+    rotation = np.float32([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    moved = (moved - size / 2) @ rotation.T * rng.uniform(0.8, 1.05) + size / 2
+    moved += rng.uniform(-0.05, 0.05, 2).astype(np.float32) * size
+    return cv2.getPerspectiveTransform(corners, moved.astype(np.float32))
+
+
+def _pen(big, height, rng):
+    """The strokes redrawn thinner or thicker: MNIST's pen scaled up is a marker."""
+    mnist_stroke = height / 9  # MNIST strokes are about a ninth of the digit's height
+    pen = mnist_stroke * np.exp(rng.uniform(np.log(0.12), np.log(1.3)))
+    radius = int(round((pen - mnist_stroke) / 2))
+    if radius:
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * abs(radius) + 1,) * 2)
+        thinned = (cv2.dilate if radius > 0 else cv2.erode)(big, kernel)
+        # Thinning may erase a digit's thinnest parts whole; keep the original pen then.
+        if np.count_nonzero(thinned > 127) > 0.25 * np.count_nonzero(big > 127):
+            return thinned
+    return big
+
+
+def _blur(image, height, rng):
+    """Focus or motion blur, in proportion to the digit's size in the frame."""
+    kind = rng.integers(3)
+    if kind == 0:
+        return cv2.GaussianBlur(image, (0, 0), rng.uniform(0.3, 0.5 + height / 120))
+    if kind == 1:  # a straight motion streak in any direction
+        length = int(rng.integers(3, 5 + height // 10))
+        kernel = np.zeros((length, length), np.float32)
+        kernel[length // 2] = 1.0 / length
+        rotation = cv2.getRotationMatrix2D(((length - 1) / 2, (length - 1) / 2),
+                                           rng.uniform(0, 180), 1.0)
+        kernel = cv2.warpAffine(kernel, rotation, (length, length))
+        return cv2.filter2D(image, -1, kernel / max(kernel.sum(), 1e-6))
+    return image
+
+
+def _erase_lines(binary, rng):
+    """Gaps through the digit's thin strokes where preprocessing erased a printed line."""
+    size = binary.shape[0]
+    bands = np.zeros_like(binary)
+    for _ in range(rng.integers(1, 4)):
+        y = rng.uniform(0.1, 0.9) * size
+        slope = np.tan(np.deg2rad(rng.uniform(-20, 20)))
+        cv2.line(bands, (0, int(y - slope * size / 2)), (size, int(y + slope * size / 2)), 255,
+                 LINE_ERASE_WIDTH)
+    bands[cv2.morphologyEx(binary, cv2.MORPH_OPEN, THICKER_THAN_A_LINE) > 0] = 0
+    return cv2.subtract(binary, bands)
 
 
 def camera_like(digit, rng):
     """One augmented uint8 28x28 crop of a uint8 28x28 MNIST digit (white on black)."""
-    size = digit.shape[0] * UPSCALE
-    big = cv2.resize(digit, (size, size), interpolation=cv2.INTER_CUBIC)
-
-    angle = rng.uniform(-15, 15)
-    scale = rng.uniform(0.8, 1.1)
-    matrix = cv2.getRotationMatrix2D((size / 2, size / 2), angle, scale)
-    matrix[:, 2] += rng.uniform(-0.06, 0.06, 2) * size
-    big = cv2.warpAffine(big, matrix, (size, size), flags=cv2.INTER_LINEAR, borderValue=0)
-
-    # Pen width: thin the strokes a little (more breaks them) or thicken them up to ~1.5 px.
-    radius = int(rng.integers(-2, 6))
-    if radius:
-        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * abs(radius) + 1,) * 2)
-        big = (cv2.dilate if radius > 0 else cv2.erode)(big, kernel)
-
-    big = cv2.GaussianBlur(big, (0, 0), rng.uniform(0.5, 2.5))
+    height = int(np.exp(rng.uniform(*np.log(DIGIT_HEIGHTS))))  # of the ink
+    side = height * 28 // 20  # MNIST's ink fills 20 of its 28 pixels
+    size = int(side * 1.5)  # room for rotation and tilt
+    big = cv2.resize(digit, (side, side), interpolation=cv2.INTER_CUBIC)
+    before = (size - side) // 2
+    big = cv2.copyMakeBorder(big, before, size - side - before, before, size - side - before,
+                             cv2.BORDER_CONSTANT, value=0)
+    big = cv2.warpPerspective(big, _perspective(size, rng), (size, size),
+                              flags=cv2.INTER_LINEAR, borderValue=0)
+    big = _pen(big, height, rng)
+    big = _blur(big, height, rng)
     noisy = big.astype(np.float32) + rng.normal(0, rng.uniform(0, 25), big.shape)
     big = np.clip(noisy, 0, 255).astype(np.uint8)
-    binary = np.where(big > rng.uniform(60, 150), np.uint8(255), np.uint8(0))
+    binary = np.where(big > rng.uniform(50, 160), np.uint8(255), np.uint8(0))
+    if rng.random() < 0.3:
+        binary = _erase_lines(binary, rng)
+    if rng.random() < 0.1:  # held close: the frame's edge cuts off a sliver at top or bottom
+        rows = np.flatnonzero(binary.any(axis=1))
+        if rows.size:
+            cut = int(rng.uniform(0, 0.08) * (rows[-1] - rows[0]))
+            if rng.random() < 0.5:
+                binary[:rows[0] + cut] = 0
+            else:
+                binary[rows[-1] + 1 - cut:] = 0
 
-    ink = find_digit_ink(binary)
+    ink = find_digit_ink(binary, roi_size=ROI_SIZE)
     return digit if ink is None else normalize_digit(ink)
 
 

@@ -1,15 +1,21 @@
-"""The operator's view of a frame: ROI box, latest digit and confidence. numpy/OpenCV only."""
+"""The operator's view of a frame: ROI box, the digit chosen, latest digit and confidence.
+numpy/OpenCV only."""
 
 import cv2
 
 FOUND = (0, 200, 0)  # BGR: a digit is in the ROI
 EMPTY = (0, 165, 255)  # no digit found
+CHOSEN = (255, 0, 255)  # the ink read as the digit, which may reach beyond the ROI
 
 
-def draw_overlay(frame_bgr, box, digit_found, digit=None, confidence=None):
-    """A copy of the frame with the ROI box (green: digit found) and the latest reading."""
+def draw_overlay(frame_bgr, box, digit_found, digit=None, confidence=None, digit_box=None):
+    """A copy of the frame with the ROI box (green: digit found), the chosen digit's box
+    (left, top, width, height; magenta) and the latest reading."""
     left, top, size = box
     overlay = frame_bgr.copy()
+    if digit_box is not None:
+        x, y, width, height = digit_box
+        cv2.rectangle(overlay, (x, y), (x + width - 1, y + height - 1), CHOSEN, 1)
     colour = FOUND if digit_found else EMPTY
     cv2.rectangle(overlay, (left, top), (left + size - 1, top + size - 1), colour, 2)
     label = 'no digit' if digit is None else f'{digit}  ({confidence:.2f})'

@@ -19,7 +19,8 @@ from digit_recognition.node_utils import (
     declare_parameter, Diagnostics, image_from_msg, RateMeter, run_nodes)
 from digit_recognition.overlay import draw_overlay
 from digit_recognition.preprocessing import (
-    NORMALIZATIONS, preprocess_frame, preprocess_steps, roi_box, THRESHOLD_MODES)
+    DEFAULT_THRESHOLD_MODE, NORMALIZATIONS, preprocess_frame, preprocess_steps, roi_box,
+    THRESHOLD_MODES)
 
 
 class PreprocessNode(Node):
@@ -35,9 +36,10 @@ class PreprocessNode(Node):
             'Side in pixels of the centred square region that holds the digit',
             integer_range=(28, 4096))
         threshold_mode = declare_parameter(
-            self, 'threshold_mode', 'otsu',
+            self, 'threshold_mode', DEFAULT_THRESHOLD_MODE,
+            'flatfield: lighting divided out, ink is darker than the paper around it; '
             'fixed: ink is darker than `threshold`; otsu: automatic global threshold; '
-            'adaptive: darker than the neighbourhood (uneven light)',
+            'adaptive: darker than the neighbourhood\'s mean',
             choices=THRESHOLD_MODES)
         normalization = declare_parameter(
             self, 'normalization', 'mnist',
@@ -80,7 +82,8 @@ class PreprocessNode(Node):
         try:
             frame = image_from_msg(msg, 'bgr8')
             if want_binary or want_overlay:
-                binary, crop = preprocess_steps(frame, *self._settings())
+                reading = preprocess_steps(frame, *self._settings())
+                crop = reading.crop
             else:
                 crop = preprocess_frame(frame, *self._settings())
         except ValueError as exc:
@@ -94,12 +97,12 @@ class PreprocessNode(Node):
             self.frames_without_digit += 1
         self._rate.record(time.perf_counter() - started)
         if want_binary:
-            self._publish(self._binary_publisher, binary, 'mono8', msg.header)
+            self._publish(self._binary_publisher, reading.binary_view(), 'mono8', msg.header)
         if want_overlay:
             box = roi_box(frame.shape, self.get_parameter('roi_size').value)
             found = crop is not None
             overlay = draw_overlay(frame, box, found, self._latest_digit if found else None,
-                                   self._latest_confidence)
+                                   self._latest_confidence, reading.digit_box)
             self._publish(self._overlay_publisher, overlay, 'bgr8', msg.header)
 
     def _publish(self, publisher, image, encoding, header):

@@ -1,10 +1,22 @@
 """Turn a camera frame into a 28x28 MNIST-style crop. numpy/OpenCV only, no ROS.
 
-MNIST digits were made by scaling each digit's bounding box to fit 20x20 pixels, keeping its
-aspect ratio, and placing it in a 28x28 image with its centre of mass at the centre. The
-default `mnist` normalization does the same to the ink found in the region of interest, so
-the classifier sees what it was trained on whatever the digit's size and position.
+The region of interest (ROI) says where to look, not where the digit must end:
+1. Ink is looked for in the ROI plus a margin around it (the whole frame when the digit
+   runs out of that), so a digit held close that crosses the box's border is read whole.
+2. `flatfield` (the default) divides out the lighting first: each pixel is compared with the
+   paper around it (a grey closing wider than any pen stroke), so shadows, gradients, dim
+   rooms and tinted paper leave plain paper, and only marks darker than their surroundings
+   are ink. `fixed`, `otsu` and `adaptive` threshold the grey image as before.
+3. Long straight lines (ruled and squared paper, the sheet's edge) are erased.
+4. Ink is grouped into blobs (pieces of one digit are close together); the digit is the
+   blob with the most ink, weighted by closeness to the ROI's centre, among those whose
+   centre is inside the ROI.
+5. MNIST normalization, the way MNIST was made: the digit's bounding box scaled to fit
+   20x20 keeping its aspect ratio, strokes thickened to MNIST's pen width where a thin pen
+   would vanish at that scale, placed in 28x28 with its centre of mass at the centre.
 """
+
+from typing import NamedTuple, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -12,21 +24,58 @@ import numpy as np
 CROP_SIZE = 28
 DIGIT_BOX = 20  # MNIST fits each digit's bounding box into 20x20 pixels
 
-THRESHOLD_MODES = ('fixed', 'otsu', 'adaptive')
+THRESHOLD_MODES = ('flatfield', 'fixed', 'otsu', 'adaptive')
+DEFAULT_THRESHOLD_MODE = 'flatfield'
 NORMALIZATIONS = ('mnist', 'resize')
 
-# What counts as a digit, relative to the region of interest so they hold at any roi_size.
-MIN_SPECK_FRACTION = 0.001  # components smaller than this share of the ROI are dirt or noise
-MIN_DIGIT_HEIGHT = 0.15  # ink shorter than this share of the ROI side is not a digit
-MAX_INK_FRACTION = 0.4  # more ink than this is a shadow, a hand or a wrong threshold
+# Sizes relative to the ROI's side, so they hold at any roi_size.
+SEARCH_MARGIN = 0.25  # ink is looked for this far around the ROI before the whole frame
+MIN_SPECK_FRACTION = 0.0005  # blobs smaller than this share of the ROI's area are dirt
+MIN_DIGIT_HEIGHT = 0.14  # a digit is at least this tall (far away: ~35 px in a 200 ROI)
+MAX_INK_FRACTION = 1.0  # more ink than the ROI's area is a shadow or a hand
+GROUP_GAP = 0.06  # ink pieces closer than this belong to one digit (broken pencil strokes,
+# strokes cut by an erased line)
+WIDEST_STROKE = 0.3  # flatfield: darker marks wider than this are shadows, not ink
+LINE_LENGTH = 1.5  # straight ink at least this long is a printed line or an edge, not a digit
+FRAME_SPAN = 0.95  # a blob this wide or tall (share of the frame) is not a digit
+LINE_ERASE_WIDTH = 9  # pixels erased along a printed line: its width and the search's error
+LINE_ANGLE_STEP = np.pi / 360  # the line search's angle resolution
+THICKER_THAN_A_LINE = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
+
+# flatfield: darkness = 1 - pixel / paper, in 1/255 steps.
+MIN_PAPER_LEVEL = 30  # paper darker than this shows nothing (a dark scene, not paper)
+MIN_INK_DARKNESS = 30  # marks fainter than this (printing through the sheet) are not ink
+MAX_STRONG_DARKNESS = 90  # ink this dark is always ink, however dark the darkest mark is
 # Otsu always splits the histogram in two, even on blank paper: demand real contrast.
 MIN_OTSU_CONTRAST = 40
 # Adaptive threshold: ink must be this much darker than its neighbourhood's weighted mean.
 ADAPTIVE_OFFSET = 15
+# Output stroke width (pixels in the 20x20 box) below which strokes are thickened.
+MIN_STROKE = 2.2
+
+Box = Tuple[int, int, int, int]  # left, top, width, height, in frame pixels
 
 
-def to_gray(frame):
-    """Grayscale view of a bgr8 [H, W, 3] or mono8 [H, W] frame."""
+class Reading(NamedTuple):
+    """What preprocessing found in one frame."""
+
+    crop: Optional[np.ndarray]  # uint8 [28, 28] white digit on black, None: no digit
+    ink: np.ndarray  # uint8 0/255: the ink found in the searched area
+    digit: Optional[np.ndarray]  # bool, same shape: the ink chosen as the digit
+    search_box: Box  # where `ink` lies in the frame
+    digit_box: Optional[Box]  # the chosen digit's bounding box in the frame
+
+    def binary_view(self) -> np.ndarray:
+        """uint8 image of the searched area for ~/debug/binary: the chosen digit white, the
+        other ink grey."""
+        view = self.ink // 255 * np.uint8(96)
+        if self.digit is not None:
+            view[self.digit] = 255
+        return view
+
+
+def to_gray(frame: np.ndarray) -> np.ndarray:
+    """Grayscale view uint8 [H, W] of a bgr8 [H, W, 3] or mono8 [H, W] frame."""
     frame = np.asarray(frame)
     if frame.dtype != np.uint8:
         raise ValueError(f'expected a uint8 image, got {frame.dtype}')
@@ -39,23 +88,87 @@ def to_gray(frame):
     raise ValueError(f'expected a bgr8 [H, W, 3] or mono8 [H, W] image, got shape {frame.shape}')
 
 
-def centre_roi(image, roi_size):
-    """The centred roi_size x roi_size square; clipped to the image if the image is smaller."""
+def roi_box(frame_shape, roi_size: int) -> Tuple[int, int, int]:
+    """(left, top, size) of the centred ROI in a frame of frame_shape, clipped to the frame."""
     if roi_size < 1:
         raise ValueError(f'roi_size must be positive, got {roi_size}')
+    height, width = frame_shape[:2]
+    size = min(roi_size, height, width)
+    return (width - size) // 2, (height - size) // 2, size
+
+
+def centre_roi(image: np.ndarray, roi_size: int) -> np.ndarray:
+    """The centred roi_size x roi_size square; clipped to the image if the image is smaller."""
     left, top, size = roi_box(image.shape, roi_size)
     return image[top:top + size, left:left + size]
 
 
-def binarize(gray, threshold, mode='fixed'):
-    """Dark ink on light paper -> white ink on black, as MNIST is.
+def search_box(frame_shape, roi_size: int, margin: float = SEARCH_MARGIN) -> Box:
+    """The ROI grown by `margin` of its side on every side, clipped to the frame."""
+    left, top, size = roi_box(frame_shape, roi_size)
+    height, width = frame_shape[:2]
+    grow = int(round(margin * size))
+    x0, y0 = max(0, left - grow), max(0, top - grow)
+    x1, y1 = min(width, left + size + grow), min(height, top + size + grow)
+    return x0, y0, x1 - x0, y1 - y0
 
-    fixed: pixels darker than `threshold` are ink. otsu: the threshold that best splits the
-    histogram (blank paper gives no ink). adaptive: pixels darker than their neighbourhood,
-    which survives uneven light.
+
+def flatfield_darkness(gray: np.ndarray, widest_stroke: int) -> np.ndarray:
+    """uint8 darkness 0-255 of each pixel against the paper around it (255 = black).
+
+    The paper's brightness is the grey closing with a square wider than any stroke: it
+    removes narrower dark marks and keeps shadow edges and gradients, which are wider.
+    """
+    smooth = cv2.blur(gray, (3, 3))  # keeps single noisy pixels out of the closing's maximum
+    side = max(3, widest_stroke | 1)
+    paper = cv2.morphologyEx(smooth, cv2.MORPH_CLOSE,
+                             cv2.getStructuringElement(cv2.MORPH_RECT, (side, side)))
+    darkness = cv2.subtract(255, cv2.divide(smooth, paper, scale=255))
+    darkness[paper < MIN_PAPER_LEVEL] = 0
+    return darkness
+
+
+def flatfield_ink(darkness: np.ndarray, centre: np.ndarray,
+                  min_line_length: Optional[int] = None) -> np.ndarray:
+    """Ink mask 0/255 from flatfield darkness, with hysteresis.
+
+    Strong ink is at least half as dark as the darkest marks in `centre` (the ROI), so faint
+    pencil counts when it is all there is; weak ink (half that) counts where it touches strong
+    ink, so thin and blurred strokes stay whole. Printed lines are erased from the weak ink,
+    where they are still whole, when min_line_length is given.
+    """
+    # The darkest marks: the 30th darkest pixel of the ROI, so that a dark speck decides nothing.
+    counts = cv2.calcHist([np.ascontiguousarray(centre)], [0], None, [256], [0, 256]).ravel()
+    darkest = int(np.searchsorted(np.cumsum(counts[::-1]), 30))
+    strong_level = max(MIN_INK_DARKNESS, min(MAX_STRONG_DARKNESS, (255 - darkest) // 2))
+    weak_level = max(MIN_INK_DARKNESS * 2 // 3, strong_level // 2)
+    _, weak = cv2.threshold(darkness, weak_level - 1, 255, cv2.THRESH_BINARY)
+    if min_line_length:
+        weak = erase_printed_lines(weak, min_line_length)
+    count, labels = cv2.connectedComponents(weak, connectivity=8)
+    keep = np.zeros(count, np.uint8)
+    keep[labels[(darkness >= strong_level) & (weak > 0)]] = 255
+    keep[0] = 0
+    return keep[labels]
+
+
+def binarize(gray: np.ndarray, threshold: int, mode: str = 'fixed',
+             roi: Optional[Box] = None, widest_stroke: int = 60,
+             min_line_length: Optional[int] = None) -> np.ndarray:
+    """Dark ink on light paper -> uint8 mask, white ink (255) on black, as MNIST is; without
+    straight lines at least min_line_length long, if given (erase_printed_lines).
+
+    flatfield: darker than the paper around it (see flatfield_darkness); `roi` (left, top,
+    width, height inside `gray`, default all) is where the darkest marks are measured.
+    fixed: pixels darker than `threshold`. otsu: the threshold that best splits the histogram
+    (blank paper gives no ink). adaptive: darker than the neighbourhood's weighted mean.
     """
     if not 0 <= threshold <= 255:
         raise ValueError(f'threshold must be in [0, 255], got {threshold}')
+    if mode == 'flatfield':
+        darkness = flatfield_darkness(gray, widest_stroke)
+        x, y, w, h = roi or (0, 0, gray.shape[1], gray.shape[0])
+        return flatfield_ink(darkness, darkness[y:y + h, x:x + w], min_line_length)
     if mode == 'fixed':
         _, binary = cv2.threshold(gray, threshold, 255, cv2.THRESH_BINARY_INV)
     elif mode == 'otsu':
@@ -71,37 +184,107 @@ def binarize(gray, threshold, mode='fixed'):
                                        cv2.THRESH_BINARY_INV, block, ADAPTIVE_OFFSET)
     else:
         raise ValueError(f'threshold mode must be one of {THRESHOLD_MODES}, got {mode!r}')
-    return binary
+    return erase_printed_lines(binary, min_line_length) if min_line_length else binary
 
 
-def find_digit_ink(binary):
-    """The binary image with only the digit's ink kept, or None when there is no digit.
+def erase_printed_lines(ink: np.ndarray, min_length: int) -> np.ndarray:
+    """The ink mask without straight lines through at least min_length pixels of ink (ruled
+    or squared paper, a margin line, the sheet's edge), even where they cross the digit.
 
-    Ink is the connected components that are not specks and do not touch the region's
-    edge (paper edges, shadows and fingers come in from outside). No digit: no such ink, ink
-    too short to be a digit, or so much ink that it is not writing.
+    Lines are voted for at half resolution (a quarter of the cost, plenty for lines hundreds
+    of pixels long), so a faint line broken into dashes by noise still counts; each is erased
+    from edge to edge, as printed lines cross the whole sheet.
     """
-    side = min(binary.shape)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
-    x, y, w, h, area = (stats[:, i] for i in range(5))
-    height, width = binary.shape
-    touches_edge = (x == 0) | (y == 0) | (x + w >= width) | (y + h >= height)
-    keep = (area >= MIN_SPECK_FRACTION * binary.size) & ~touches_edge
-    keep[0] = False  # label 0 is the background
-    if not keep.any() or area[keep].sum() > MAX_INK_FRACTION * binary.size:
-        return None
-    top, bottom = y[keep].min(), (y + h)[keep].max()
-    if bottom - top < MIN_DIGIT_HEIGHT * side:
-        return None
-    return np.where(np.isin(labels, np.flatnonzero(keep)), np.uint8(255), np.uint8(0))
+    height, width = ink.shape
+    half = cv2.resize(ink, (width // 2, height // 2), interpolation=cv2.INTER_AREA)
+    _, half = cv2.threshold(half, 0, 255, cv2.THRESH_BINARY)  # any ink in the 2x2 block
+    lines = cv2.HoughLines(half, 1, LINE_ANGLE_STEP, min_length // 2)
+    if lines is None:
+        return ink
+    erased = np.zeros_like(ink)
+    kept = []
+    for rho, theta in lines[:, 0]:  # strongest first
+        if any(abs(rho - r) <= 3 and abs(theta - t) <= 2 * LINE_ANGLE_STEP for r, t in kept):
+            continue  # the same line again, a step off
+        kept.append((rho, theta))
+        # Back to full resolution: half-resolution pixel p covers full-resolution 2p + 0.5.
+        normal = np.array([np.cos(theta), np.sin(theta)])
+        point = normal * (2 * rho + 0.5 * normal.sum())
+        along = np.array([-normal[1], normal[0]]) * (width + height)
+        cv2.line(erased, tuple(int(v) for v in point - along),
+                 tuple(int(v) for v in point + along), 255, LINE_ERASE_WIDTH)
+    # Strokes wider than a printed line survive where they run along one (a 7's bar).
+    erased[cv2.morphologyEx(ink, cv2.MORPH_OPEN, THICKER_THAN_A_LINE) > 0] = 0
+    return cv2.subtract(ink, erased)
 
 
-def normalize_digit(ink):
-    """Bounding box -> fit 20x20 keeping aspect -> 28x28 centred on the centre of mass."""
+def choose_digit(ink: np.ndarray, roi: Box, roi_size: int, frame_shape) -> Optional[np.ndarray]:
+    """The ink blob that is the digit the person shows, as a bool mask, or None.
+
+    Ink pieces closer than GROUP_GAP x roi_size form one blob; specks are ignored. A blob can
+    be the digit if its centre lies inside `roi` (left, top, width, height in ink's pixels)
+    and it is shaped like a digit (is_digit); of those, the one with the most ink, each
+    weighted by its closeness to the ROI's centre (full weight at the centre, a tenth at the
+    ROI's edge), so a digit held at the centre wins over marks near the box's edge.
+    """
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    pieces = stats[:, cv2.CC_STAT_AREA] >= MIN_SPECK_FRACTION * roi_size ** 2
+    pieces[0] = False
+    if not pieces.any():
+        return None
+    clean = pieces.astype(np.uint8)[labels] * np.uint8(255)
+    gap = max(1, int(round(GROUP_GAP * roi_size / 2)))
+    grown = cv2.dilate(clean, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * gap + 1,) * 2))
+    groups, group_of, boxes, _ = cv2.connectedComponentsWithStats(grown, connectivity=8)
+    is_ink = clean > 0
+    areas = np.bincount(group_of[is_ink], minlength=groups)
+    left, top, width, height = roi
+    centre = np.array([left + width / 2, top + height / 2])
+    best, best_score = 0, 0.0
+    for group in range(1, groups):
+        # The dilated blob's box, shrunk back to the ink's.
+        x, y, w, h = boxes[group, :4] + np.array([gap, gap, -2 * gap, -2 * gap])
+        middle = np.array([x + w / 2, y + h / 2])
+        if not (left <= middle[0] < left + width and top <= middle[1] < top + height):
+            continue
+        if not is_digit(w, h, areas[group], roi_size, frame_shape):
+            continue
+        closeness = 1 - 0.9 * np.abs(middle - centre).max() / (roi_size / 2)
+        if areas[group] * closeness > best_score:
+            best, best_score = group, areas[group] * closeness
+    return (group_of == best) & is_ink if best else None
+
+
+def is_digit(width: int, height: int, ink_area: int, roi_size: int, frame_shape) -> bool:
+    """Whether a blob of ink is shaped like a digit: tall enough, not a sea of ink, and not
+    spanning the whole frame (a shadow or an edge)."""
+    return (height >= MIN_DIGIT_HEIGHT * roi_size
+            and ink_area <= MAX_INK_FRACTION * roi_size ** 2
+            and height < FRAME_SPAN * frame_shape[0] and width < FRAME_SPAN * frame_shape[1])
+
+
+def stroke_width(ink: np.ndarray) -> float:
+    """Mean stroke width in pixels of a 0/255 mask: twice its area over its outline's length."""
+    area = np.count_nonzero(ink)
+    outline = area - np.count_nonzero(cv2.erode(ink, None, borderType=cv2.BORDER_CONSTANT,
+                                                borderValue=0))
+    return 2.0 * area / max(outline, 1)
+
+
+def normalize_digit(ink: np.ndarray) -> np.ndarray:
+    """uint8 0/255 mask of one digit -> uint8 [28, 28] as MNIST: bounding box fit 20x20
+    keeping aspect, strokes at least MIN_STROKE wide, centred on the centre of mass."""
     rows = np.flatnonzero(ink.any(axis=1))
     cols = np.flatnonzero(ink.any(axis=0))
     box = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
     scale = DIGIT_BOX / max(box.shape)
+    # A ballpoint line on a large digit would shrink to a faint grey trace: thicken it to
+    # the pen width MNIST's digits have at 20x20.
+    grow = int(np.ceil((MIN_STROKE / scale - stroke_width(box)) / 2))
+    if grow > 0:
+        box = cv2.copyMakeBorder(box, grow, grow, grow, grow, cv2.BORDER_CONSTANT, value=0)
+        box = cv2.dilate(box, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
+        scale = DIGIT_BOX / max(box.shape)
     height = max(1, round(box.shape[0] * scale))
     width = max(1, round(box.shape[1] * scale))
     # INTER_AREA averages the binary pixels into grey edges, like MNIST's anti-aliasing.
@@ -119,37 +302,81 @@ def normalize_digit(ink):
                           borderValue=0)
 
 
-def roi_box(frame_shape, roi_size):
-    """(left, top, size) of the centred ROI in a frame of frame_shape, as centre_roi() cuts it."""
+def find_digit_ink(binary: np.ndarray, roi_size: Optional[int] = None) -> Optional[np.ndarray]:
+    """uint8 0/255 mask with only the digit's ink of a binary image whose centre is the ROI's
+    centre (default: the image is the ROI), or None when there is no digit."""
+    height, width = binary.shape
+    roi_size = roi_size or min(height, width)
+    left, top, size = roi_box(binary.shape, roi_size)
+    ink = erase_printed_lines(binary, int(LINE_LENGTH * roi_size))
+    digit = choose_digit(ink, (left, top, size, size), roi_size, binary.shape)
+    return None if digit is None else digit.astype(np.uint8) * np.uint8(255)
+
+
+def _search(gray_frame, box, roi, threshold, threshold_mode, roi_size):
+    """(ink, digit) in `box` of the frame: the ink mask and the chosen digit's bool mask or
+    None. Lines are erased only when the box is the whole frame: shorter than that, a line
+    runs out of the box with the digit it crosses, and the whole frame is searched then."""
+    x, y, w, h = box
+    roi_here = (roi[0] - x, roi[1] - y, roi[2], roi[2])
+    whole_frame = (w, h) == gray_frame.shape[::-1]
+    ink = binarize(gray_frame[y:y + h, x:x + w], threshold, threshold_mode, roi_here,
+                   int(WIDEST_STROKE * roi_size),
+                   int(LINE_LENGTH * roi_size) if whole_frame else None)
+    return ink, choose_digit(ink, roi_here, roi_size, gray_frame.shape)
+
+
+def _reaches_inner_edge(mask, box, frame_shape):
+    """Whether the mask touches an edge of `box` that is not also the frame's edge."""
+    x, y, w, h = box
     height, width = frame_shape[:2]
-    size = min(roi_size, height, width)
-    return (width - size) // 2, (height - size) // 2, size
+    return bool((x > 0 and mask[:, 0].any()) or (y > 0 and mask[0].any())
+                or (x + w < width and mask[:, -1].any()) or (y + h < height and mask[-1].any()))
 
 
-def preprocess_steps(frame_bgr, threshold, roi_size, threshold_mode='fixed',
-                     normalization='mnist'):
-    """preprocess_frame() with its intermediate result: (binary ROI, crop or None).
-
-    The binary ROI is what the debug view shows; the crop is what the classifier sees.
-    """
+def preprocess_steps(frame_bgr, threshold: int, roi_size: int,
+                     threshold_mode: str = 'fixed', normalization: str = 'mnist') -> Reading:
+    """preprocess_frame() with what the debug views show: the searched area's ink, the
+    chosen digit, and where both are in the frame."""
     if normalization not in NORMALIZATIONS:
         raise ValueError(f'normalization must be one of {NORMALIZATIONS}, got {normalization!r}')
-    # Crop first: only the ROI's pixels (a tenth of a 640x480 frame) need converting.
-    frame = np.asarray(frame_bgr)
-    roi = centre_roi(frame, roi_size) if frame.ndim >= 2 else frame
-    binary = binarize(to_gray(roi), threshold, threshold_mode)
-    if normalization == 'resize':
-        return binary, cv2.resize(binary, (CROP_SIZE, CROP_SIZE), interpolation=cv2.INTER_AREA)
-    ink = find_digit_ink(binary)
-    return binary, None if ink is None else normalize_digit(ink)
+    if threshold_mode not in THRESHOLD_MODES:
+        raise ValueError(f'threshold mode must be one of {THRESHOLD_MODES}, '
+                         f'got {threshold_mode!r}')
+    left, top, roi_size = roi_box(np.shape(frame_bgr), roi_size)  # clipped to the frame
+    roi = (left, top, roi_size, roi_size)
+    if normalization == 'resize':  # the tutorial's squeeze of the whole ROI
+        ink = binarize(to_gray(centre_roi(np.asarray(frame_bgr), roi_size)), threshold,
+                       threshold_mode, widest_stroke=int(WIDEST_STROKE * roi_size))
+        crop = cv2.resize(ink, (CROP_SIZE, CROP_SIZE), interpolation=cv2.INTER_AREA)
+        return Reading(crop, ink, None, roi, None)
+
+    # One grey conversion of the frame: cheap next to the search, and the whole frame may
+    # be needed.
+    gray = to_gray(frame_bgr)
+    box = search_box(gray.shape, roi_size)
+    ink, digit = _search(gray, box, roi, threshold, threshold_mode, roi_size)
+    if digit is not None and _reaches_inner_edge(digit, box, gray.shape):
+        # The digit (or a line through it) runs out of the searched area: follow its ink to
+        # the frame's edge, where lines are long enough to be told from strokes.
+        box = (0, 0, gray.shape[1], gray.shape[0])
+        ink, digit = _search(gray, box, roi, threshold, threshold_mode, roi_size)
+    if digit is None:
+        return Reading(None, ink, None, box, None)
+    rows = np.flatnonzero(digit.any(axis=1))
+    cols = np.flatnonzero(digit.any(axis=0))
+    digit_ink = digit[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1].astype(np.uint8) * 255
+    digit_box = (box[0] + int(cols[0]), box[1] + int(rows[0]), digit_ink.shape[1],
+                 digit_ink.shape[0])
+    return Reading(normalize_digit(digit_ink), ink, digit, box, digit_box)
 
 
-def preprocess_frame(frame_bgr, threshold, roi_size, threshold_mode='fixed',
-                     normalization='mnist'):
-    """The 28x28 uint8 crop the classifier sees, or None when no digit is in view.
+def preprocess_frame(frame_bgr, threshold: int, roi_size: int, threshold_mode: str = 'fixed',
+                     normalization: str = 'mnist') -> Optional[np.ndarray]:
+    """The uint8 [28, 28] crop the classifier sees, or None when no digit is in view.
 
-    Crops the centred ROI, binarizes it (white ink on black) and normalizes it: `mnist` as
-    described above; `resize`, the tutorial's way, squeezes the whole ROI into 28x28 and
+    `mnist`: the digit found around the ROI, normalized as MNIST (see the module's
+    docstring); `resize`, the tutorial's way, squeezes the whole binarized ROI into 28x28 and
     always returns a crop.
     """
-    return preprocess_steps(frame_bgr, threshold, roi_size, threshold_mode, normalization)[1]
+    return preprocess_steps(frame_bgr, threshold, roi_size, threshold_mode, normalization).crop
