@@ -46,6 +46,9 @@ THICKER_THAN_A_LINE = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
 MIN_PAPER_LEVEL = 30  # paper darker than this shows nothing (a dark scene, not paper)
 MIN_INK_DARKNESS = 30  # marks fainter than this (printing through the sheet) are not ink
 MAX_STRONG_DARKNESS = 90  # ink this dark is always ink, however dark the darkest mark is
+STRONG_NOISE, WEAK_NOISE = 8, 4  # ink is this many noise deviations darker than the paper
+DARK_INK = 165  # blobs wider than a fifth of WIDEST_STROKE need pixels this dark...
+MIN_DARK_INK = 0.5  # ...at least this many, in squares of that width, to be ink
 # Otsu always splits the histogram in two, even on blank paper: demand real contrast.
 MIN_OTSU_CONTRAST = 40
 # Adaptive threshold: ink must be this much darker than its neighbourhood's weighted mean.
@@ -128,20 +131,27 @@ def flatfield_darkness(gray: np.ndarray, widest_stroke: int) -> np.ndarray:
     return darkness
 
 
-def flatfield_ink(darkness: np.ndarray, centre: np.ndarray,
+def flatfield_ink(darkness: np.ndarray, centre: np.ndarray, widest_light_stroke: int,
                   min_line_length: Optional[int] = None) -> np.ndarray:
     """Ink mask 0/255 from flatfield darkness, with hysteresis.
 
     Strong ink is at least half as dark as the darkest marks in `centre` (the ROI), so faint
     pencil counts when it is all there is; weak ink (half that) counts where it touches strong
-    ink, so thin and blurred strokes stay whole. Printed lines are erased from the weak ink,
-    where they are still whole, when min_line_length is given.
+    ink, so thin and blurred strokes stay whole. Shadows are taken out (_without_shadows).
+    Printed lines are erased from the weak ink, where they are still whole, when
+    min_line_length is given.
     """
-    # The darkest marks: the 30th darkest pixel of the ROI, so that a dark speck decides nothing.
     counts = cv2.calcHist([np.ascontiguousarray(centre)], [0], None, [256], [0, 256]).ravel()
-    darkest = int(np.searchsorted(np.cumsum(counts[::-1]), 30))
-    strong_level = max(MIN_INK_DARKNESS, min(MAX_STRONG_DARKNESS, (255 - darkest) // 2))
-    weak_level = max(MIN_INK_DARKNESS * 2 // 3, strong_level // 2)
+    # The darkest marks: the 30th darkest pixel of the ROI, so that a dark speck decides nothing.
+    darkest = 255 - int(np.searchsorted(np.cumsum(counts[::-1]), 30))
+    # The paper's own noise, from the lighter half of the whole searched area (a digit held
+    # close may cover most of the ROI): a dim room's grain must not pass for faint pencil.
+    counts = cv2.calcHist([darkness], [0], None, [256], [0, 256]).ravel()
+    median, lighter = np.searchsorted(np.cumsum(counts), np.array([0.5, 0.16]) * darkness.size)
+    noise = max(1, int(median - lighter))
+    strong_level = max(MIN_INK_DARKNESS, median + STRONG_NOISE * noise,
+                       min(MAX_STRONG_DARKNESS, darkest // 2))
+    weak_level = max(MIN_INK_DARKNESS * 2 // 3, median + WEAK_NOISE * noise, strong_level // 2)
     _, weak = cv2.threshold(darkness, weak_level - 1, 255, cv2.THRESH_BINARY)
     if min_line_length:
         weak = erase_printed_lines(weak, min_line_length)
@@ -149,7 +159,34 @@ def flatfield_ink(darkness: np.ndarray, centre: np.ndarray,
     keep = np.zeros(count, np.uint8)
     keep[labels[(darkness >= strong_level) & (weak > 0)]] = 255
     keep[0] = 0
-    return keep[labels]
+    ink = keep[labels]
+    return _without_shadows(ink, labels, count, darkness, widest_light_stroke)
+
+
+def _without_shadows(ink, labels, count, darkness, widest_light_stroke):
+    """The ink without the shadows of fingers, hands or an arm narrower than the flatfield's
+    closing: blobs wider than widest_light_stroke (twice their area over their outline) with
+    next to no dark pixels (DARK_INK). A wide blob with dark ink in it (a digit crossing a
+    shadow) loses only its broad light parts away from the dark ink."""
+    is_ink = ink > 0
+    area = np.bincount(labels[is_ink], minlength=count)
+    outline = cv2.subtract(ink, cv2.erode(ink, None))
+    width = 2 * area / np.maximum(np.bincount(labels[outline > 0], minlength=count), 1)
+    wide = width > widest_light_stroke
+    if not wide.any():
+        return ink
+    is_dark = darkness >= DARK_INK
+    dark = np.bincount(labels[is_dark & is_ink], minlength=count)
+    shadow = wide & (dark < MIN_DARK_INK * widest_light_stroke ** 2)
+    ink[shadow[labels]] = 0
+    mixed = wide & ~shadow
+    if mixed.any():
+        # Light, broad and away from dark ink: the shadow, not the soft edge of a stroke.
+        square = cv2.getStructuringElement(cv2.MORPH_RECT, (max(3, widest_light_stroke),) * 2)
+        broad = cv2.morphologyEx(ink, cv2.MORPH_OPEN, square) > 0
+        near_dark = cv2.dilate(is_dark.astype(np.uint8), square) > 0
+        ink[broad & ~near_dark & mixed[labels]] = 0
+    return ink
 
 
 def binarize(gray: np.ndarray, threshold: int, mode: str = 'fixed',
@@ -168,7 +205,8 @@ def binarize(gray: np.ndarray, threshold: int, mode: str = 'fixed',
     if mode == 'flatfield':
         darkness = flatfield_darkness(gray, widest_stroke)
         x, y, w, h = roi or (0, 0, gray.shape[1], gray.shape[0])
-        return flatfield_ink(darkness, darkness[y:y + h, x:x + w], min_line_length)
+        return flatfield_ink(darkness, darkness[y:y + h, x:x + w], widest_stroke // 5,
+                             min_line_length)
     if mode == 'fixed':
         _, binary = cv2.threshold(gray, threshold, 255, cv2.THRESH_BINARY_INV)
     elif mode == 'otsu':
