@@ -40,6 +40,7 @@ LINE_LENGTH = 1.5  # straight ink at least this long is a printed line or an edg
 FRAME_SPAN = 0.95  # a blob this wide or tall (share of the frame) is not a digit
 LINE_ERASE_WIDTH = 9  # pixels erased along a printed line: its width and the search's error
 LINE_ANGLE_STEP = np.pi / 360  # the line search's angle resolution
+LINE_NEAR_WIDTH = 21  # ink wholly this close to a printed line is part of it
 THICKER_THAN_A_LINE = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
 
 # flatfield: darkness = 1 - pixel / paper, in 1/255 steps.
@@ -240,6 +241,7 @@ def erase_printed_lines(ink: np.ndarray, min_length: int) -> np.ndarray:
     if lines is None:
         return ink
     erased = np.zeros_like(ink)
+    near = np.zeros_like(ink)
     kept = []
     for rho, theta in lines[:, 0]:  # strongest first
         if any(abs(rho - r) <= 3 and abs(theta - t) <= 2 * LINE_ANGLE_STEP for r, t in kept):
@@ -249,11 +251,25 @@ def erase_printed_lines(ink: np.ndarray, min_length: int) -> np.ndarray:
         normal = np.array([np.cos(theta), np.sin(theta)])
         point = normal * (2 * rho + 0.5 * normal.sum())
         along = np.array([-normal[1], normal[0]]) * (width + height)
-        cv2.line(erased, tuple(int(v) for v in point - along),
-                 tuple(int(v) for v in point + along), 255, LINE_ERASE_WIDTH)
-    # Strokes wider than a printed line survive where they run along one (a 7's bar).
-    erased[cv2.morphologyEx(ink, cv2.MORPH_OPEN, THICKER_THAN_A_LINE) > 0] = 0
-    return cv2.subtract(ink, erased)
+        ends = tuple(int(v) for v in point - along), tuple(int(v) for v in point + along)
+        cv2.line(erased, *ends, 255, LINE_ERASE_WIDTH)
+        cv2.line(near, *ends, 255, LINE_NEAR_WIDTH)
+    # Strokes wider than a printed line survive where they run along one (a 7's bar), unless
+    # they run as far as a line does: then they are a heavy line.
+    thick = cv2.morphologyEx(ink, cv2.MORPH_OPEN, THICKER_THAN_A_LINE) & erased
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(thick, connectivity=8)
+    stroke = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]) < min_length // 2
+    stroke[0] = False
+    erased[stroke[labels]] = 0
+    rest = cv2.subtract(ink, erased)
+    # What is left entirely beside a line is the line too, where it bends (a curled sheet)
+    # out of the straight band, or where two lines cross.
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(rest, connectivity=8)
+    beside = np.bincount(labels[(near > 0) & (rest > 0)], minlength=count)
+    remnant = beside >= 0.9 * stats[:, cv2.CC_STAT_AREA]
+    remnant[0] = False
+    rest[remnant[labels]] = 0
+    return rest
 
 
 def choose_digit(ink: np.ndarray, roi: Box, roi_size: int, frame_shape) -> Optional[np.ndarray]:
@@ -394,9 +410,10 @@ def preprocess_steps(frame_bgr, threshold: int, roi_size: int,
     gray = to_gray(frame_bgr)
     box = search_box(gray.shape, roi_size)
     ink, digit = _search(gray, box, roi, threshold, threshold_mode, roi_size)
-    if digit is not None and _reaches_inner_edge(digit, box, gray.shape):
-        # The digit (or a line through it) runs out of the searched area: follow its ink to
-        # the frame's edge, where lines are long enough to be told from strokes.
+    if _reaches_inner_edge(ink, box, gray.shape):
+        # Ink runs out of the searched area: a digit held close, or printed lines, which cross
+        # the whole sheet. Follow it to the frame's edge, where lines are long enough to be
+        # told from strokes.
         box = (0, 0, gray.shape[1], gray.shape[0])
         ink, digit = _search(gray, box, roi, threshold, threshold_mode, roi_size)
     if digit is None:
