@@ -19,16 +19,17 @@ from digit_recognition.preprocessing import (
 DIGIT_HEIGHTS = (35, 260)  # pixels: far away to held close (drawn log-uniformly)
 TILT = 0.3  # perspective: the far edge of the sheet up to 30 % shorter than the near one
 ROI_SIZE = 200  # the preprocess node's default roi_size: its rules are relative to it
+ELASTIC_PIXELS = 20  # scale of the elastic field (a smoothed uniform field: ~1-2 px moves)
 
 
 def _perspective(size, rng):
     """A homography for a sheet tilted away from the camera, seen slightly rotated."""
     corners = np.float32([[0, 0], [size, 0], [size, size], [0, size]])
-    shrink = rng.uniform(0, TILT) * size / 2
+    pull = rng.uniform(0, TILT) / 4  # each far corner moves this share towards the opposite
     moved = corners.copy()
     side = rng.integers(4)  # which edge of the sheet is farther away
-    moved[side] += (corners[(side + 2) % 4] - corners[side]) * shrink / size / 2
-    moved[(side + 1) % 4] += (corners[(side + 3) % 4] - corners[(side + 1) % 4]) * shrink / size / 2
+    for corner in (side, (side + 1) % 4):
+        moved[corner] += (corners[(corner + 2) % 4] - corners[corner]) * pull
     angle = np.deg2rad(rng.uniform(-15, 15))
     rotation = np.float32([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
     moved = (moved - size / 2) @ rotation.T * rng.uniform(0.8, 1.05) + size / 2
@@ -111,13 +112,23 @@ def camera_like(digit, rng):
 
 
 def jittered(digit, rng):
-    """The MNIST digit rotated up to 12 degrees, scaled 0.9-1.1 and shifted up to 2 px."""
+    """The MNIST digit rotated up to 12 degrees, scaled 0.9-1.1, shifted up to 2 px and, in
+    half of the copies, bent by a smooth random field (Simard et al.'s elastic distortion:
+    the wobble of a hand)."""
     angle = rng.uniform(-12, 12)
     matrix = cv2.getRotationMatrix2D((digit.shape[1] / 2, digit.shape[0] / 2), angle,
                                      rng.uniform(0.9, 1.1))
     matrix[:, 2] += rng.uniform(-2, 2, 2)
-    return cv2.warpAffine(digit, matrix, digit.shape[::-1], flags=cv2.INTER_LINEAR,
-                          borderValue=0)
+    moved = cv2.warpAffine(digit, matrix, digit.shape[::-1], flags=cv2.INTER_LINEAR,
+                           borderValue=0)
+    if rng.random() < 0.5:
+        return moved
+    shape = digit.shape
+    field = [ELASTIC_PIXELS * cv2.GaussianBlur(rng.uniform(-1, 1, shape).astype(np.float32),
+                                               (0, 0), 4) for _ in range(2)]
+    rows, cols = np.mgrid[0:shape[0], 0:shape[1]].astype(np.float32)
+    return cv2.remap(moved, cols + field[0], rows + field[1], cv2.INTER_LINEAR,
+                     borderValue=0)
 
 
 AUGMENTATIONS = {'camera-like': camera_like, 'jittered': jittered}

@@ -41,6 +41,7 @@ FRAME_SPAN = 0.95  # a blob this wide or tall (share of the frame) is not a digi
 LINE_ERASE_WIDTH = 9  # pixels erased along a printed line: its width and the search's error
 LINE_ANGLE_STEP = np.pi / 360  # the line search's angle resolution
 LINE_NEAR_WIDTH = 21  # ink wholly this close to a printed line is part of it
+LINE_SPAN = 0.75  # a printed line's ink spans this share of its way across the image
 THICKER_THAN_A_LINE = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
 
 # flatfield: darkness = 1 - pixel / paper, in 1/255 steps.
@@ -240,12 +241,15 @@ def erase_printed_lines(ink: np.ndarray, min_length: int) -> np.ndarray:
     lines = cv2.HoughLines(half, 1, LINE_ANGLE_STEP, min_length // 2)
     if lines is None:
         return ink
+    reach = cv2.dilate(half, None)  # a line's ink may wander a pixel off the fitted line
     erased = np.zeros_like(ink)
     near = np.zeros_like(ink)
     kept = []
     for rho, theta in lines[:, 0]:  # strongest first
         if any(abs(rho - r) <= 3 and abs(theta - t) <= 2 * LINE_ANGLE_STEP for r, t in kept):
             continue  # the same line again, a step off
+        if not _crosses_the_image(reach, rho, theta):
+            continue  # a long stroke of a digit held close ends; printed lines run on
         kept.append((rho, theta))
         # Back to full resolution: half-resolution pixel p covers full-resolution 2p + 0.5.
         normal = np.array([np.cos(theta), np.sin(theta)])
@@ -258,7 +262,8 @@ def erase_printed_lines(ink: np.ndarray, min_length: int) -> np.ndarray:
     # they run as far as a line does: then they are a heavy line.
     thick = cv2.morphologyEx(ink, cv2.MORPH_OPEN, THICKER_THAN_A_LINE) & erased
     count, labels, stats, _ = cv2.connectedComponentsWithStats(thick, connectivity=8)
-    stroke = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]) < min_length // 2
+    length = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
+    stroke = length < min_length // 2
     stroke[0] = False
     erased[stroke[labels]] = 0
     rest = cv2.subtract(ink, erased)
@@ -270,6 +275,24 @@ def erase_printed_lines(ink: np.ndarray, min_length: int) -> np.ndarray:
     remnant[0] = False
     rest[remnant[labels]] = 0
     return rest
+
+
+def _crosses_the_image(mask, rho, theta):
+    """Whether the ink on the line (rho, theta) of `mask` reaches across LINE_SPAN of the
+    line's chord through the image, gaps and all."""
+    height, width = mask.shape
+    normal = np.array([np.cos(theta), np.sin(theta)])
+    point, along = normal * rho, np.array([-normal[1], normal[0]]) * (width + height)
+    inside, start, end = cv2.clipLine((0, 0, width, height),
+                                      tuple(int(v) for v in point - along),
+                                      tuple(int(v) for v in point + along))
+    if not inside:
+        return False
+    steps = max(abs(end[0] - start[0]), abs(end[1] - start[1])) + 1
+    xs = np.linspace(start[0], end[0], steps).round().astype(int)
+    ys = np.linspace(start[1], end[1], steps).round().astype(int)
+    on = np.flatnonzero(mask[ys, xs])
+    return on.size > 0 and on[-1] - on[0] + 1 >= LINE_SPAN * steps
 
 
 def choose_digit(ink: np.ndarray, roi: Box, roi_size: int, frame_shape) -> Optional[np.ndarray]:

@@ -20,14 +20,14 @@ from digit_recognition import model as models
 from digit_recognition.mnist import load_mnist
 
 # How each model is trained. The MLP exactly as the tutorial. The CNN beside each original
-# digit sees two camera-like copies (held anywhere from far to close, any pen, tilted,
-# blurred, cut by erased lines) and a jittered one (the variation between writers), with a
+# digit sees a camera-like copy (held anywhere from far to close, any pen, tilted, blurred,
+# cut by erased lines) and two jittered ones (the variation between writers), with a
 # cosine-decaying learning rate.
 RECIPES = {
     'mlp': dict(build=models.build_mlp, epochs=5, batch_size=32, augmentations=(),
                 learning_rate=None),
-    'cnn': dict(build=models.build_cnn, epochs=15, batch_size=128,
-                augmentations=('camera-like', 'camera-like', 'jittered'), learning_rate=3e-3),
+    'cnn': dict(build=models.build_cnn, epochs=20, batch_size=128,
+                augmentations=('camera-like', 'jittered', 'jittered'), learning_rate=3e-3),
 }
 
 

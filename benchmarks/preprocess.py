@@ -1,0 +1,118 @@
+"""Time of preprocess_frame() per 640x480 frame, per camera condition and threshold mode.
+
+    .venv/bin/python benchmarks/preprocess.py [--frames 40] [--repeats 5] [--output DIR]
+
+Frames come from the condition simulator (conditions.py) with the committed MNIST sample's
+digits, rendered once; every mode then runs on the same frames, interleaved in rounds so that
+background load falls on all of them alike. Modes: the default (flatfield), the previous
+default (otsu) and the tutorial's (fixed threshold, whole ROI resized). Writes
+preprocess.{md,json,png} into the output folder.
+"""
+
+import argparse
+from pathlib import Path
+import sys
+import time
+
+import numpy as np
+
+import common
+from digit_recognition.conditions import CONDITIONS, render_condition
+from digit_recognition.preprocessing import DEFAULT_THRESHOLD_MODE, preprocess_frame
+
+TARGET_MS = 2.0  # p50 per frame, default mode
+MODES = {  # label: (threshold_mode, normalization)
+    f'{DEFAULT_THRESHOLD_MODE} (default)': (DEFAULT_THRESHOLD_MODE, 'mnist'),
+    'otsu (before)': ('otsu', 'mnist'),
+    'tutorial (fixed, resize)': ('fixed', 'resize'),
+}
+
+
+def render_frames(count, seed=0):
+    """{condition: [frame, ...]}: `count` frames of each condition, reproducible by seed."""
+    with np.load(common.MNIST_SAMPLE) as data:
+        digits = data['images']
+    rng = np.random.default_rng(seed)
+    return {condition: [render_condition(condition, digits[i % len(digits)], rng)[0]
+                        for i in range(count)]
+            for condition in CONDITIONS}
+
+
+def time_modes(frames, repeats):
+    """{mode: {condition: [ms, ...]}}, every mode timed once per frame per round."""
+    times = {mode: {condition: [] for condition in frames} for mode in MODES}
+    for _ in range(repeats):
+        for condition, condition_frames in frames.items():
+            for frame in condition_frames:
+                for mode, (threshold_mode, normalization) in MODES.items():
+                    started = time.perf_counter()
+                    preprocess_frame(frame, 100, 200, threshold_mode, normalization)
+                    times[mode][condition].append(1000 * (time.perf_counter() - started))
+    return times
+
+
+def report(times):
+    """The markdown table, with every condition and all of them pooled."""
+    conditions = list(next(iter(times.values())))
+    headers = ['condition', *(f'{mode} p50 / p99 ms' for mode in MODES)]
+    rows = []
+    for condition in [*conditions, 'all conditions']:
+        cells = []
+        for mode in MODES:
+            values = (np.concatenate(list(times[mode].values())) if condition == 'all conditions'
+                      else times[mode][condition])
+            stats = common.summary(values)
+            cells.append(f'{common.fmt(stats["p50"], 2)} / {common.fmt(stats["p99"], 2)}')
+        rows.append([condition, *cells])
+    return common.markdown_table(headers, rows)
+
+
+def plot(times):
+    plt = common.pyplot()
+    conditions = list(next(iter(times.values())))
+    figure, axis = plt.subplots(figsize=(10, 5))
+    width = 0.8 / len(MODES)
+    for k, mode in enumerate(MODES):
+        p50 = [np.median(times[mode][c]) for c in conditions]
+        axis.barh(np.arange(len(conditions)) + k * width, p50, width, label=mode)
+    axis.axvline(TARGET_MS, color='k', linestyle='--', label=f'target {TARGET_MS} ms')
+    axis.set_yticks(np.arange(len(conditions)) + width, conditions)
+    axis.invert_yaxis()
+    axis.set_xlabel('preprocess_frame, p50 ms per 640x480 frame')
+    axis.legend()
+    figure.tight_layout()
+    return figure
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--frames', type=int, default=40, help='frames per condition')
+    parser.add_argument('--repeats', type=int, default=5, help='rounds over all frames')
+    parser.add_argument('--output', type=Path, default=common.RESULTS_DIR)
+    options = parser.parse_args(argv)
+
+    info = common.machine_info()
+    frames = render_frames(options.frames)
+    times = time_modes(frames, options.repeats)
+    table = report(times)
+    default = next(iter(MODES))
+    pooled = common.summary(np.concatenate(list(times[default].values())))
+    plain = common.summary(times[default]['plain'])
+    verdicts = (f'target: {default} p50 <= {TARGET_MS} ms per frame: plain paper '
+                f'{plain["p50"]:.2f} ms ({common.met(plain["p50"], TARGET_MS)}), all conditions '
+                f'pooled {pooled["p50"]:.2f} ms ({common.met(pooled["p50"], TARGET_MS)})')
+    markdown = (f'{options.frames} frames per condition x {options.repeats} rounds, '
+                f'{info["cpus"]} cores, load {common.load_text(info["loadavg"])}\n\n'
+                f'{table}\n\n{verdicts}')
+    print(markdown)
+    data = {'machine': info, 'frames_per_condition': options.frames,
+            'repeats': options.repeats, 'target_ms': TARGET_MS,
+            'ms': {mode: {c: common.summary(v) for c, v in by_condition.items()}
+                   for mode, by_condition in times.items()}}
+    paths = common.write_outputs(options.output, 'preprocess', data, markdown, plot(times))
+    print('\nwrote ' + ', '.join(str(path) for path in paths))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
