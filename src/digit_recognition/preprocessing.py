@@ -40,7 +40,7 @@ LINE_LENGTH = 1.5  # straight ink at least this long is a printed line or an edg
 FRAME_SPAN = 0.95  # a blob this wide or tall (share of the frame) is not a digit
 LINE_ERASE_WIDTH = 9  # pixels erased along a printed line: its width and the search's error
 LINE_ANGLE_STEP = np.pi / 360  # the line search's angle resolution
-LINE_NEAR_WIDTH = 21  # ink wholly this close to a printed line is part of it
+LINE_NEAR_WIDTH = 13  # ink wholly this close to a printed line is part of it
 LINE_SPAN = 0.75  # a printed line's ink spans this share of its way across the image
 THICKER_THAN_A_LINE = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
 
