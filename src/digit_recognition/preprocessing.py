@@ -79,18 +79,23 @@ class Reading(NamedTuple):
         return view
 
 
-def to_gray(frame: np.ndarray) -> np.ndarray:
-    """Grayscale view uint8 [H, W] of a bgr8 [H, W, 3] or mono8 [H, W] frame."""
+def check_frame(frame) -> np.ndarray:
+    """The frame as an array if it is a non-empty uint8 bgr8 [H, W, 3] or mono8 [H, W] image;
+    ValueError saying what is wrong otherwise."""
     frame = np.asarray(frame)
     if frame.dtype != np.uint8:
         raise ValueError(f'expected a uint8 image, got {frame.dtype}')
     if frame.size == 0:
         raise ValueError(f'empty image of shape {frame.shape}')
-    if frame.ndim == 2:
+    if frame.ndim == 2 or (frame.ndim == 3 and frame.shape[2] == 3):
         return frame
-    if frame.ndim == 3 and frame.shape[2] == 3:
-        return cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
     raise ValueError(f'expected a bgr8 [H, W, 3] or mono8 [H, W] image, got shape {frame.shape}')
+
+
+def to_gray(frame: np.ndarray) -> np.ndarray:
+    """Grayscale view uint8 [H, W] of a bgr8 [H, W, 3] or mono8 [H, W] frame."""
+    frame = check_frame(frame)
+    return frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
 
 
 def roi_box(frame_shape, roi_size: int) -> Tuple[int, int, int]:
@@ -298,22 +303,16 @@ def _crosses_the_image(mask, rho, theta):
 def choose_digit(ink: np.ndarray, roi: Box, roi_size: int, frame_shape) -> Optional[np.ndarray]:
     """The ink blob that is the digit the person shows, as a bool mask, or None.
 
-    Ink pieces closer than GROUP_GAP x roi_size form one blob; specks are ignored. A blob can
-    be the digit if its centre lies inside `roi` (left, top, width, height in ink's pixels)
+    Ink pieces closer than GROUP_GAP x roi_size form one blob. A blob can be the digit if it
+    is more than a speck, its centre lies inside `roi` (left, top, width, height in ink's pixels)
     and it is shaped like a digit (is_digit); of those, the one with the most ink, each
     weighted by its closeness to the ROI's centre (full weight at the centre, a tenth at the
     ROI's edge), so a digit held at the centre wins over marks near the box's edge.
     """
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-    pieces = stats[:, cv2.CC_STAT_AREA] >= MIN_SPECK_FRACTION * roi_size ** 2
-    pieces[0] = False
-    if not pieces.any():
-        return None
-    clean = pieces.astype(np.uint8)[labels] * np.uint8(255)
     gap = max(1, int(round(GROUP_GAP * roi_size / 2)))
-    grown = cv2.dilate(clean, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * gap + 1,) * 2))
+    grown = cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * gap + 1,) * 2))
     groups, group_of, boxes, _ = cv2.connectedComponentsWithStats(grown, connectivity=8)
-    is_ink = clean > 0
+    is_ink = ink > 0
     areas = np.bincount(group_of[is_ink], minlength=groups)
     left, top, width, height = roi
     centre = np.array([left + width / 2, top + height / 2])
@@ -324,7 +323,8 @@ def choose_digit(ink: np.ndarray, roi: Box, roi_size: int, frame_shape) -> Optio
         middle = np.array([x + w / 2, y + h / 2])
         if not (left <= middle[0] < left + width and top <= middle[1] < top + height):
             continue
-        if not is_digit(w, h, areas[group], roi_size, frame_shape):
+        if areas[group] < MIN_SPECK_FRACTION * roi_size ** 2 or not is_digit(
+                w, h, areas[group], roi_size, frame_shape):
             continue
         closeness = 1 - 0.9 * np.abs(middle - centre).max() / (roi_size / 2)
         if areas[group] * closeness > best_score:
@@ -390,17 +390,17 @@ def find_digit_ink(binary: np.ndarray, roi_size: Optional[int] = None) -> Option
     return None if digit is None else digit.astype(np.uint8) * np.uint8(255)
 
 
-def _search(gray_frame, box, roi, threshold, threshold_mode, roi_size):
+def _search(frame, box, roi, threshold, threshold_mode, roi_size):
     """(ink, digit) in `box` of the frame: the ink mask and the chosen digit's bool mask or
     None. Lines are erased only when the box is the whole frame: shorter than that, a line
-    runs out of the box with the digit it crosses, and the whole frame is searched then."""
+    runs out of the box, and the whole frame is searched then."""
     x, y, w, h = box
     roi_here = (roi[0] - x, roi[1] - y, roi[2], roi[2])
-    whole_frame = (w, h) == gray_frame.shape[::-1]
-    ink = binarize(gray_frame[y:y + h, x:x + w], threshold, threshold_mode, roi_here,
+    whole_frame = (h, w) == frame.shape[:2]
+    ink = binarize(to_gray(frame[y:y + h, x:x + w]), threshold, threshold_mode, roi_here,
                    int(WIDEST_STROKE * roi_size),
                    int(LINE_LENGTH * roi_size) if whole_frame else None)
-    return ink, choose_digit(ink, roi_here, roi_size, gray_frame.shape)
+    return ink, choose_digit(ink, roi_here, roi_size, frame.shape)
 
 
 def _reaches_inner_edge(mask, box, frame_shape):
@@ -420,25 +420,23 @@ def preprocess_steps(frame_bgr, threshold: int, roi_size: int,
     if threshold_mode not in THRESHOLD_MODES:
         raise ValueError(f'threshold mode must be one of {THRESHOLD_MODES}, '
                          f'got {threshold_mode!r}')
-    left, top, roi_size = roi_box(np.shape(frame_bgr), roi_size)  # clipped to the frame
+    frame = check_frame(frame_bgr)
+    left, top, roi_size = roi_box(frame.shape, roi_size)  # clipped to the frame
     roi = (left, top, roi_size, roi_size)
     if normalization == 'resize':  # the tutorial's squeeze of the whole ROI
-        ink = binarize(to_gray(centre_roi(np.asarray(frame_bgr), roi_size)), threshold,
-                       threshold_mode, widest_stroke=int(WIDEST_STROKE * roi_size))
+        ink = binarize(to_gray(centre_roi(frame, roi_size)), threshold, threshold_mode,
+                       widest_stroke=int(WIDEST_STROKE * roi_size))
         crop = cv2.resize(ink, (CROP_SIZE, CROP_SIZE), interpolation=cv2.INTER_AREA)
         return Reading(crop, ink, None, roi, None)
 
-    # One grey conversion of the frame: cheap next to the search, and the whole frame may
-    # be needed.
-    gray = to_gray(frame_bgr)
-    box = search_box(gray.shape, roi_size)
-    ink, digit = _search(gray, box, roi, threshold, threshold_mode, roi_size)
-    if _reaches_inner_edge(ink, box, gray.shape):
+    box = search_box(frame.shape, roi_size)
+    ink, digit = _search(frame, box, roi, threshold, threshold_mode, roi_size)
+    if _reaches_inner_edge(ink, box, frame.shape):
         # Ink runs out of the searched area: a digit held close, or printed lines, which cross
         # the whole sheet. Follow it to the frame's edge, where lines are long enough to be
         # told from strokes.
-        box = (0, 0, gray.shape[1], gray.shape[0])
-        ink, digit = _search(gray, box, roi, threshold, threshold_mode, roi_size)
+        box = (0, 0, frame.shape[1], frame.shape[0])
+        ink, digit = _search(frame, box, roi, threshold, threshold_mode, roi_size)
     if digit is None:
         return Reading(None, ink, None, box, None)
     rows = np.flatnonzero(digit.any(axis=1))

@@ -1,4 +1,4 @@
-"""viewer: the tutorial's windows as a ROS tool: the live frame, the binarized ROI, a slider.
+"""viewer: the tutorial's windows as a ROS tool: the live frame, the ink found, a slider.
 
 Shows the preprocess node's `~/debug/overlay` (the frame with the ROI box and the latest
 digit, drawn by the node) and `~/debug/binary`, which the node publishes only while someone
@@ -296,7 +296,7 @@ class ViewerWindow:
         images.pack(side='top', fill='both')
         side = tk.Frame(images)
         for key, parent, caption in (('overlay', images, None),
-                                     ('binary', side, 'binarized ROI'),
+                                     ('binary', side, 'ink found (the digit white)'),
                                      ('crop', side, f'digit_crop x{CROP_ZOOM} (s saves)')):
             if caption:
                 tk.Label(parent, text=caption).pack(side='top', anchor='w')
