@@ -7,6 +7,11 @@ from digit_recognition.augmentation import AUGMENTATIONS, augment_batch
 from digit_recognition.model import load_classifier
 
 
+# How much of each kind the bundled model must read: camera-like copies include digits drawn
+# 35 px tall with a hairline pen and heavy blur, some of which a person would misread too.
+READ_AT_LEAST = {'camera-like': 0.92, 'jittered': 0.97}
+
+
 @pytest.mark.parametrize('name', sorted(AUGMENTATIONS))
 def test_augmented_copies_are_new_images_of_the_same_digit(name, mnist_sample):
     images, labels = mnist_sample
@@ -18,7 +23,7 @@ def test_augmented_copies_are_new_images_of_the_same_digit(name, mnist_sample):
     # ...yet still the same digit: the bundled model, which trained on others like them,
     # reads them almost as well as the originals (a label-changing warp would fall far below).
     predictions = load_classifier(backend='tflite').predict_batch(copies).argmax(axis=1)
-    assert (predictions == labels).mean() >= 0.97
+    assert (predictions == labels).mean() >= READ_AT_LEAST[name]
 
 
 @pytest.mark.parametrize('name', sorted(AUGMENTATIONS))
