@@ -5,7 +5,7 @@
 Frames come from the condition simulator (conditions.py) with the committed MNIST sample's
 digits, rendered once; every mode then runs on the same frames, interleaved in rounds so that
 background load falls on all of them alike. Modes: the default (flatfield), the previous
-default (otsu) and the tutorial's (fixed threshold, whole ROI resized). Writes
+default mode (otsu, through today's search) and the tutorial's (fixed threshold, whole ROI resized). Writes
 preprocess.{md,json,png} into the output folder.
 """
 
@@ -23,7 +23,7 @@ from digit_recognition.preprocessing import DEFAULT_THRESHOLD_MODE, preprocess_f
 TARGET_MS = 2.0  # p50 per frame, default mode
 MODES = {  # label: (threshold_mode, normalization)
     f'{DEFAULT_THRESHOLD_MODE} (default)': (DEFAULT_THRESHOLD_MODE, 'mnist'),
-    'otsu (before)': ('otsu', 'mnist'),
+    'otsu (the previous default mode)': ('otsu', 'mnist'),
     'tutorial (fixed, resize)': ('fixed', 'resize'),
 }
 

@@ -42,6 +42,7 @@ LINE_ERASE_WIDTH = 9  # pixels erased along a printed line: its width and the se
 LINE_ANGLE_STEP = np.pi / 360  # the line search's angle resolution
 LINE_NEAR_WIDTH = 13  # ink wholly this close to a printed line is part of it
 LINE_SPAN = 0.75  # a printed line's ink spans this share of its way across the image
+MAX_LINED_INK = 0.15  # paper with printed lines has less ink than this share of the frame
 THICKER_THAN_A_LINE = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
 
 # flatfield: darkness = 1 - pixel / paper, in 1/255 steps.
@@ -243,6 +244,8 @@ def erase_printed_lines(ink: np.ndarray, min_length: int) -> np.ndarray:
     height, width = ink.shape
     half = cv2.resize(ink, (width // 2, height // 2), interpolation=cv2.INTER_AREA)
     _, half = cv2.threshold(half, 0, 255, cv2.THRESH_BINARY)  # any ink in the 2x2 block
+    if np.count_nonzero(half) > MAX_LINED_INK * half.size:
+        return ink  # a shadow thresholded as ink, not printed lines (and slow to search)
     lines = cv2.HoughLines(half, 1, LINE_ANGLE_STEP, min_length // 2)
     if lines is None:
         return ink
