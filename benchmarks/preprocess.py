@@ -5,8 +5,8 @@
 Frames come from the condition simulator (conditions.py) with the committed MNIST sample's
 digits, rendered once; every mode then runs on the same frames, interleaved in rounds so that
 background load falls on all of them alike. Modes: the default (flatfield), the previous
-default mode (otsu, through today's search) and the tutorial's (fixed threshold, whole ROI resized). Writes
-preprocess.{md,json,png} into the output folder.
+default mode (otsu, through today's search) and the tutorial's (fixed threshold, whole ROI
+resized). Writes preprocess.{md,json,png} into the output folder.
 """
 
 import argparse

@@ -1,13 +1,16 @@
 """Turn a camera frame into a 28x28 MNIST-style crop. numpy/OpenCV only, no ROS.
 
 The region of interest (ROI) says where to look, not where the digit must end:
-1. Ink is looked for in the ROI plus a margin around it (the whole frame when the digit
-   runs out of that), so a digit held close that crosses the box's border is read whole.
+1. Ink is looked for in the ROI plus a margin around it, and in the whole frame when ink
+   runs out of that (a digit held close, printed lines), so a digit that crosses the box's
+   border is read whole.
 2. `flatfield` (the default) divides out the lighting first: each pixel is compared with the
    paper around it (a grey closing wider than any pen stroke), so shadows, gradients, dim
-   rooms and tinted paper leave plain paper, and only marks darker than their surroundings
-   are ink. `fixed`, `otsu` and `adaptive` threshold the grey image as before.
-3. Long straight lines (ruled and squared paper, the sheet's edge) are erased.
+   rooms and tinted paper leave plain paper; the levels that make ink come from the frame's
+   darkest marks and its noise; light blobs too wide to be a pen (the shadow of a finger)
+   are not ink. `fixed`, `otsu` and `adaptive` threshold the grey image.
+3. Straight lines that run across the image (ruled and squared paper, a margin line, the
+   sheet's edge) are erased, even where they cross the digit.
 4. Ink is grouped into blobs (pieces of one digit are close together); the digit is the
    blob with the most ink, weighted by closeness to the ROI's centre, among those whose
    centre is inside the ROI.
@@ -33,8 +36,7 @@ SEARCH_MARGIN = 0.25  # ink is looked for this far around the ROI before the who
 MIN_SPECK_FRACTION = 0.0005  # blobs smaller than this share of the ROI's area are dirt
 MIN_DIGIT_HEIGHT = 0.14  # a digit is at least this tall (far away: ~35 px in a 200 ROI)
 MAX_INK_FRACTION = 1.0  # more ink than the ROI's area is a shadow or a hand
-GROUP_GAP = 0.06  # ink pieces closer than this belong to one digit (broken pencil strokes,
-# strokes cut by an erased line)
+GROUP_GAP = 0.06  # ink pieces closer than this are one digit (a broken or line-cut stroke)
 WIDEST_STROKE = 0.3  # flatfield: darker marks wider than this are shadows, not ink
 LINE_LENGTH = 1.5  # straight ink at least this long is a printed line or an edge, not a digit
 FRAME_SPAN = 0.95  # a blob this wide or tall (share of the frame) is not a digit
@@ -307,10 +309,10 @@ def choose_digit(ink: np.ndarray, roi: Box, roi_size: int, frame_shape) -> Optio
     """The ink blob that is the digit the person shows, as a bool mask, or None.
 
     Ink pieces closer than GROUP_GAP x roi_size form one blob. A blob can be the digit if it
-    is more than a speck, its centre lies inside `roi` (left, top, width, height in ink's pixels)
-    and it is shaped like a digit (is_digit); of those, the one with the most ink, each
-    weighted by its closeness to the ROI's centre (full weight at the centre, a tenth at the
-    ROI's edge), so a digit held at the centre wins over marks near the box's edge.
+    is more than a speck, its centre lies inside `roi` (left, top, width, height in the
+    ink's pixels) and it is shaped like a digit (is_digit); of those, the one with the most
+    ink, each weighted by its closeness to the ROI's centre (full weight at the centre, a
+    tenth at the ROI's edge), so a digit held at the centre wins over marks near the edge.
     """
     gap = max(1, int(round(GROUP_GAP * roi_size / 2)))
     grown = cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * gap + 1,) * 2))
