@@ -3,39 +3,100 @@
 import json
 import subprocess
 
+import cv2
+import numpy as np
+
 from conftest import BIN
+from digit_recognition.conditions import BLANK_KINDS, CONDITIONS
 from helpers_mnist import split_sample, write_mnist_dir
 
+CONDITION_SUBSET = ['plain', 'shadow', 'held_close']
 
-def test_evaluate_prints_the_comparison_and_saves_its_figures(tmp_path):
+
+def write_photos(folder):
+    """20 'photos' of digits drawn with cv2.putText by two 'writers', labels.csv beside them:
+    JPEGs on grey-white paper, and PNGs whose paper is transparent (composited on white)."""
+    rows = ['path,label,writer']
+    for writer, suffix in (('writer_a', 'jpg'), ('writer_b', 'png')):
+        (folder / writer).mkdir(parents=True)
+        for digit in range(10):
+            image = np.zeros((320, 240, 4), np.uint8)
+            image[:, :, 3] = 0 if suffix == 'png' else 255
+            image[:, :, :3] = (200, 205, 210)
+            cv2.putText(image, str(digit), (40, 260), cv2.FONT_HERSHEY_SIMPLEX, 8,
+                        (40, 40, 40, 255), 16, cv2.LINE_AA)
+            path = f'{writer}/{digit}.{suffix}'
+            cv2.imwrite(str(folder / path), image if suffix == 'png' else image[:, :, :3])
+            rows.append(f'{path},{digit},{writer}')
+    (folder / 'labels.csv').write_text('\n'.join(rows) + '\n')
+    return folder
+
+
+def run_evaluate(*args):
+    return subprocess.run([str(BIN / 'evaluate'), *map(str, args)], capture_output=True,
+                          text=True, timeout=600)
+
+
+def test_evaluate_prints_the_condition_matrix_and_saves_its_figures(tmp_path):
     train, test = split_sample()
     data = write_mnist_dir(tmp_path / 'mnist', train, test)
-    result = subprocess.run([str(BIN / 'evaluate'), '--data', str(data), '--count', '40',
-                             '--output', str(tmp_path / 'out')],
-                            capture_output=True, text=True, timeout=300)
+    photos = write_photos(tmp_path / 'photos')
+    out = tmp_path / 'out'
+    result = run_evaluate('--data', data, '--count', 20, '--blank', 5, '--conditions',
+                          ','.join(CONDITION_SUBSET), '--real', photos, '--output', out)
     assert result.returncode == 0, result.stderr
-    for pipeline in ('tutorial: fixed threshold, resize, MLP',
-                     'adaptive threshold, MNIST normalization, CNN'):
-        assert f'| {pipeline} |' in result.stdout
-    assert '| true \\ read | 0 | 1 |' in result.stdout
-    assert (tmp_path / 'out' / 'confusion.png').read_bytes()[:4] == b'\x89PNG'
-    report = json.loads((tmp_path / 'out' / 'evaluation.json').read_text())
-    assert report['camera_frames'] == 40
-    rows = {row['pipeline']: row for row in report['results']}
-    assert len(rows) == 7
-    ours = rows['adaptive threshold, MNIST normalization, CNN']
-    tutorial = rows['tutorial: fixed threshold, resize, MLP']
-    assert ours['mnist_accuracy'] >= 0.95  # on the sample's 100 test digits
-    assert ours['camera_accuracy'] > tutorial['camera_accuracy']
-    assert sum(map(sum, report['confusion'])) == 40
+    stdout = result.stdout
+    assert 'seed 0; 20 MNIST test digits per condition' in stdout
+    assert '5 frames per blank kind' in stdout
+    assert '| condition | tutorial | CNN ' in stdout
+    for name in [*CONDITION_SUBSET, '**mean**']:
+        assert f'| {name} | ' in stdout
+    for kind in BLANK_KINDS:
+        assert f'| {kind} | ' in stdout
+    assert '| inside the box (190 px) | ' in stdout and '| held closer (260 px) | ' in stdout
+    assert '| writer_b | ' in stdout
+    assert '| true \\ read | 0 | 1 |' in stdout
+    assert 'ms per condition frame' in stdout
+
+    for figure in ('accuracy.png', 'confusion.png'):
+        assert (out / figure).read_bytes()[:4] == b'\x89PNG'
+    report = json.loads((out / 'evaluation.json').read_text())
+    assert report['seed'] == 0 and report['count'] == 20 and report['blank_count'] == 5
+    assert len(set(report['sample'])) == 20
+    names = [p['name'] for p in report['pipelines']]
+    default = [p['name'] for p in report['pipelines'] if p['default']]
+    assert names[0] == 'tutorial' and len(default) == 1 and len(names) >= 4
+    assert list(report['conditions']) == CONDITION_SUBSET
+    for condition, result_ in report['conditions'].items():
+        for name in names:
+            row = result_[name]
+            assert row['frames'] == 20 and 0 <= row['accuracy'] <= row['found'] <= 1
+            assert set(row['variants']) <= set(CONDITIONS[condition])
+            assert sum(v['frames'] for v in row['variants'].values()) == 20
+    assert list(report['blanks']) == list(BLANK_KINDS)
+    for kind in report['blanks'].values():
+        assert {kind[name]['frames'] for name in names} == {5}
+    assert sum(map(sum, report['confusion'])) == 20 * len(CONDITION_SUBSET)
+    assert report['mnist']['CNN'] >= 0.95  # on the sample's 100 test digits
+    assert set(report['pen_redraw']) == {'MLP', 'CNN'}
+    real = report['real']
+    assert real['photos'] == 20 and set(real['sizes']) == {'190', '260'}
+    assert set(real['writers']['190']) == {'writer_a', 'writer_b'}
+    # Sanity: the tutorial's thresholded, stretched crops read worse than the CNN's.
+    plain = report['conditions']['plain']
+    assert plain['tutorial']['accuracy'] < plain[default[0]]['accuracy']
+
+
+def test_evaluate_rejects_an_unknown_condition():
+    result = run_evaluate('--conditions', 'plain,sunny')
+    assert result.returncode == 2
+    assert 'unknown condition sunny' in result.stderr
 
 
 def test_evaluate_reports_a_missing_model_in_one_line(tmp_path):
     train, test = split_sample()
     data = write_mnist_dir(tmp_path / 'mnist', train, test)
-    result = subprocess.run([str(BIN / 'evaluate'), '--data', str(data),
-                             '--cnn', str(tmp_path / 'none.keras')],
-                            capture_output=True, text=True, timeout=300)
+    result = run_evaluate('--data', data, '--cnn', tmp_path / 'none.keras')
     assert result.returncode == 1
     assert 'Traceback' not in result.stderr
     assert 'model file not found' in result.stderr

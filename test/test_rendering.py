@@ -151,28 +151,3 @@ def test_bundled_model_reads_rendered_digits(mnist_sample, sample_crops, bundled
     raw = (bundled_classifier.predict_batch(images).argmax(axis=1) == labels).mean()
     assert rendered >= 0.90
     assert rendered >= raw - 0.03  # the camera costs the tutorial's pipeline little
-
-
-# --- camera_frame: evaluate's camera simulation ---
-
-def test_camera_frames_are_jpeg_like_bgr8_and_reproducible(mnist_sample):
-    from digit_recognition.rendering import camera_frame
-    digit = mnist_sample[0][0]
-    frame = camera_frame(digit, np.random.default_rng(5))
-    assert frame.shape == (480, 640, 3) and frame.dtype == np.uint8
-    np.testing.assert_array_equal(frame, camera_frame(digit, np.random.default_rng(5)))
-    assert not np.array_equal(frame, camera_frame(digit, np.random.default_rng(6)))
-
-
-def test_camera_frames_keep_the_digit_inside_the_roi_at_80_to_180_px(mnist_sample):
-    from digit_recognition.rendering import camera_frame
-    rng = np.random.default_rng(0)
-    heights = []
-    for digit in mnist_sample[0][::10]:
-        ink = gray(camera_frame(digit, rng)) < 120
-        rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
-        # Centred 200x200 ROI of a 640x480 frame: rows 140-339, columns 220-419.
-        assert rows[0] >= 140 and rows[-1] <= 339 and cols[0] >= 220 and cols[-1] <= 419
-        heights.append(rows[-1] - rows[0] + 1)
-    assert 60 <= min(heights) and max(heights) <= 190  # 80-180, less blur and thin ends
-    assert max(heights) - min(heights) > 60  # sizes really vary

@@ -1,7 +1,7 @@
 """MNIST digits drawn as a camera sees them: dark ink on light, unevenly lit paper.
 
-numpy/OpenCV only. Used for the sample video, the tests and evaluate's camera simulation
-(camera_frame). MNIST stores white ink on black with grey, anti-aliased stroke edges; here
+numpy/OpenCV only. Used for the sample video and the tests; evaluate's camera conditions are
+conditions.py. MNIST stores white ink on black with grey, anti-aliased stroke edges; here
 that grey level is the share of ink covering the pixel, so the tutorial's
 threshold-and-resize gives back (nearly) the original digit.
 """
@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 
 FRAME_SIZE = (640, 480)  # width, height, as OpenCV and cameras give sizes
+ROI_SIZE = 200  # the preprocess node's default centred region of interest
 DIGIT_SHAPE = (28, 28)
 PAPER_LEVEL = (197.0, 213.0)  # range of the paper's mean grey level
 PAPER_GRADIENT = 10.0  # most grey levels the light changes across the frame
@@ -18,7 +19,8 @@ INK_LEVEL = (35.0, 55.0)  # range of the ink's grey level
 NOISE = 3.0  # standard deviation of the sensor noise, in grey levels
 
 
-def _check_size(frame_size):
+def check_frame_size(frame_size):
+    """(width, height) as ints; ValueError unless both are positive."""
     width, height = frame_size
     if width < 1 or height < 1:
         raise ValueError(f'frame_size must be positive (width, height), got {frame_size}')
@@ -52,7 +54,7 @@ def _to_bgr8(gray, rng, noise):
 
 def blank_frame(frame_size=FRAME_SIZE, rng=None, noise=NOISE):
     """A bgr8 [H, W, 3] frame of empty paper, lit and noisy as render_frame()'s paper."""
-    frame_size = _check_size(frame_size)
+    frame_size = check_frame_size(frame_size)
     rng = np.random.default_rng() if rng is None else rng
     return _to_bgr8(_paper(frame_size, rng), rng, noise)
 
@@ -71,7 +73,7 @@ def render_frame(digit, frame_size=FRAME_SIZE, digit_size=200, center=None, rng=
         raise ValueError(f'expected a uint8 28x28 MNIST digit, got {digit.dtype} {digit.shape}')
     if digit_size < 1:
         raise ValueError(f'digit_size must be positive, got {digit_size}')
-    width, height = _check_size(frame_size)
+    width, height = check_frame_size(frame_size)
     rng = np.random.default_rng() if rng is None else rng
     center_x, center_y = (width / 2, height / 2) if center is None else center
 
@@ -90,62 +92,3 @@ def render_frame(digit, frame_size=FRAME_SIZE, digit_size=200, center=None, rng=
     paper = _paper((width, height), rng)
     ink = rng.uniform(*INK_LEVEL)
     return _to_bgr8(paper + coverage * (ink - paper), rng, noise)
-
-
-# What evaluate's camera simulation varies, per frame (issue: "realistic camera frames").
-CAMERA_DIGIT_HEIGHT = (80, 180)  # ink height in pixels
-CAMERA_ROTATION = 10.0  # degrees either way
-CAMERA_GRADIENT = (20.0, 70.0)  # grey levels of uneven light across the frame
-CAMERA_BLUR = (0.5, 1.5)  # Gaussian sigma in pixels: focus and motion
-CAMERA_NOISE = (2.0, 6.0)  # sensor noise sigma in grey levels
-CAMERA_JPEG_QUALITY = (60, 90)
-ROI_SIZE = 200
-ROI_MARGIN = 6  # the digit's ink stays this far inside the centred ROI
-
-
-def camera_frame(digit, rng, frame_size=FRAME_SIZE, roi_size=ROI_SIZE):
-    """A bgr8 frame of an MNIST digit as a handheld page before a camera would give it.
-
-    Dark ink on unevenly lit paper; the ink 80-180 px high, rotated up to 10 degrees,
-    placed anywhere inside the centred roi_size ROI; then blur, sensor noise and JPEG
-    compression. Deterministic for a given rng state.
-    """
-    digit = np.asarray(digit)
-    if digit.dtype != np.uint8 or digit.shape != DIGIT_SHAPE:
-        raise ValueError(f'expected a uint8 28x28 MNIST digit, got {digit.dtype} {digit.shape}')
-    width, height = _check_size(frame_size)
-    rows = np.flatnonzero(digit.max(axis=1) > 0)
-    cols = np.flatnonzero(digit.max(axis=0) > 0)
-    if rows.size == 0:
-        raise ValueError('the digit image is blank')
-    ink_centre = np.array([(cols[0] + cols[-1]) / 2, (rows[0] + rows[-1]) / 2])
-    scale = rng.uniform(*CAMERA_DIGIT_HEIGHT) / (rows[-1] - rows[0] + 1)
-    angle = rng.uniform(-1, 1) * CAMERA_ROTATION
-    # Where the ink's corners land, to keep the whole digit inside the ROI: a wide digit
-    # (a 0 or a 2) drawn 180 px high would not fit, so it is drawn smaller.
-    corners = np.array([[cols[0], rows[0]], [cols[-1], rows[0]], [cols[0], rows[-1]],
-                        [cols[-1], rows[-1]]], np.float64)
-
-    def place(scale):
-        matrix = cv2.getRotationMatrix2D(tuple(ink_centre), angle, scale)
-        return matrix, corners @ matrix[:, :2].T + matrix[:, 2]
-
-    matrix, placed = place(scale)
-    extent = (placed.max(axis=0) - placed.min(axis=0)).max()
-    if extent > roi_size - 2 * ROI_MARGIN:
-        matrix, placed = place(scale * (roi_size - 2 * ROI_MARGIN) / extent)
-    half_extent = (placed.max(axis=0) - placed.min(axis=0)) / 2
-    room = np.maximum(roi_size / 2 - ROI_MARGIN - half_extent, 0)
-    target = np.array([width / 2, height / 2]) + rng.uniform(-room, room)
-    matrix[:, 2] += target - (placed.max(axis=0) + placed.min(axis=0)) / 2
-    coverage = cv2.warpAffine(digit.astype(np.float32) / 255.0, matrix, (width, height),
-                              flags=cv2.INTER_CUBIC, borderValue=0)
-    coverage = np.clip(coverage, 0.0, 1.0)
-
-    paper = _paper((width, height), rng, rng.uniform(*CAMERA_GRADIENT))
-    ink = rng.uniform(*INK_LEVEL)
-    gray = cv2.GaussianBlur(paper + coverage * (ink - paper), (0, 0), rng.uniform(*CAMERA_BLUR))
-    frame = _to_bgr8(gray, rng, rng.uniform(*CAMERA_NOISE))
-    quality = int(rng.integers(CAMERA_JPEG_QUALITY[0], CAMERA_JPEG_QUALITY[1] + 1))
-    _, jpeg = cv2.imencode('.jpg', frame, [cv2.IMWRITE_JPEG_QUALITY, quality])
-    return cv2.imdecode(jpeg, cv2.IMREAD_COLOR)
