@@ -9,8 +9,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 NODES = [  # x centre, title, lines
     (1.4, 'camera', ['csi://, /dev/video, rtsp://,', 'file, images', 'camera_info', 'reconnects']),
-    (4.6, 'preprocess', ['flatfield ink, no lines', 'find the digit or none', 'fit 20x20, centre of mass',
-                         'debug/binary, debug/overlay']),
+    (4.6, 'preprocess', ['flatfield ink, no lines', 'find the digit or none',
+                         'fit 20x20, centre of mass', 'debug/binary, debug/overlay']),
     (7.8, 'classifier', ['5 crops, one CNN call', 'tflite (LiteRT) or keras',
                          'mean probability', '>= min_confidence']),
     (10.8, 'robot controller', ['examples/', 'digit_controller.py', 'acts on stable', 'readings']),
