@@ -929,18 +929,12 @@ def _motion(path_maker, weighting):
     return make
 
 
-def _ruled(colour_maker, margin):
+def _lined(draw_marks, colour_maker, option):
+    """A scene on printed paper: draw_marks is _ruled_marks (option: the margin line) or
+    _squared_marks (option: major lines)."""
     def make(rng, size, roi):
         height = rng.uniform(80, 170)
-        marks = _ruled_marks(size, roi, rng, height, colour_maker(rng), margin)
-        return _scene(rng, size, roi, height=height, marks=marks)
-    return make
-
-
-def _squared(colour_maker, major):
-    def make(rng, size, roi):
-        height = rng.uniform(80, 170)
-        marks = _squared_marks(size, roi, rng, height, colour_maker(rng), major)
+        marks = draw_marks(size, roi, rng, height, colour_maker(rng), option)
         return _scene(rng, size, roi, height=height, marks=marks)
     return make
 
@@ -1037,12 +1031,12 @@ _DIAGONALS = (np.pi / 4, 3 * np.pi / 4, 5 * np.pi / 4, 7 * np.pi / 4)
 
 _PLAIN = {'ballpoint_gradient': _plain_gradient, 'felt_pen_lamp': _plain_lamp,
           'blue_pen_fibres': _plain_fibres}
-_RULED = {'blue_lines': _ruled(_light_blue_line, False),
-          'grey_lines': _ruled(_grey_line, False),
-          'red_margin': _ruled(_light_blue_line, True)}
-_SQUARED = {'grey_grid': _squared(_grey_line, False),
-            'blue_grid': _squared(_light_blue_line, False),
-            'major_minor': _squared(_grey_line, True)}
+_RULED = {'blue_lines': _lined(_ruled_marks, _light_blue_line, False),
+          'grey_lines': _lined(_ruled_marks, _grey_line, False),
+          'red_margin': _lined(_ruled_marks, _light_blue_line, True)}
+_SQUARED = {'grey_grid': _lined(_squared_marks, _grey_line, False),
+            'blue_grid': _lined(_squared_marks, _light_blue_line, False),
+            'major_minor': _lined(_squared_marks, _grey_line, True)}
 _DIM = {'neutral': _dim_neutral, 'warm_lamp': _dim_warm, 'colour_noise': _dim_colour_noise,
         'denoised': _dim_denoised}
 _TINTED = {paper: _tinted(paper) for paper in ('grey', 'cream', 'yellow', 'blue', 'green')}
