@@ -46,18 +46,10 @@ class Pipeline:
     default: bool = False
 
 
-def default_threshold_mode() -> str:
-    """The preprocess node's default mode; 'otsu' until preprocessing names one."""
-    return getattr(preprocessing, 'DEFAULT_THRESHOLD_MODE', 'otsu')
-
-
 def make_pipelines() -> list:
-    default = default_threshold_mode()
-    if default not in preprocessing.THRESHOLD_MODES:
-        raise ValueError(f'the default threshold mode {default!r} is not one of '
-                         f'{", ".join(preprocessing.THRESHOLD_MODES)}')
+    """The tutorial's pipeline, then the CNN behind every threshold mode."""
     return [Pipeline('tutorial', 'MLP', 'fixed', 'resize')] + [
-        Pipeline(f'CNN {mode}', 'CNN', mode, 'mnist', mode == default)
+        Pipeline(f'CNN {mode}', 'CNN', mode, 'mnist', mode == preprocessing.DEFAULT_THRESHOLD_MODE)
         for mode in preprocessing.THRESHOLD_MODES]
 
 
