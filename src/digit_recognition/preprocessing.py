@@ -48,7 +48,7 @@ MAX_LINED_INK = 0.15  # paper with printed lines has less ink than this share of
 THICKER_THAN_A_LINE = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
 
 # flatfield: darkness = 1 - pixel / paper, in 1/255 steps.
-MIN_PAPER_LEVEL = 30  # paper darker than this shows nothing (a dark scene, not paper)
+MIN_PAPER_LEVEL = 55  # paper darker than this shows nothing (a dark table, not paper)
 MIN_INK_DARKNESS = 30  # marks fainter than this (printing through the sheet) are not ink
 MAX_STRONG_DARKNESS = 90  # ink this dark is always ink, however dark the darkest mark is
 STRONG_NOISE, WEAK_NOISE = 8, 4  # ink is this many noise deviations darker than the paper
