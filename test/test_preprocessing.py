@@ -257,3 +257,12 @@ def test_a_far_away_digit_is_found(mnist_sample):
         crop = preprocess_frame(digit_frame(digit, size=55, center=(330, 250)), 100, 200,
                                 DEFAULT_THRESHOLD_MODE)  # ink about 40 px tall
         assert correlation(crop, digit) > 0.7
+
+
+def test_a_dark_table_beyond_the_sheets_edge_is_no_digit():
+    # The grain of a near-black table is no paper: the old floor (30 grey levels) read these
+    # six frames of the simulator's dark table as digits.
+    from digit_recognition.conditions import render_blank
+    for seed in (0, 14, 26, 28, 29, 46):
+        frame, _ = render_blank('paper_edge', np.random.default_rng(seed), 'dark_table')
+        assert preprocess_frame(frame, 100, 200, DEFAULT_THRESHOLD_MODE) is None
