@@ -266,3 +266,12 @@ def test_a_dark_table_beyond_the_sheets_edge_is_no_digit():
     for seed in (0, 14, 26, 28, 29, 46):
         frame, _ = render_blank('paper_edge', np.random.default_rng(seed), 'dark_table')
         assert preprocess_frame(frame, 100, 200, DEFAULT_THRESHOLD_MODE) is None
+
+
+def test_the_shadow_of_a_hand_is_no_digit():
+    # A fingertip's shadow is a light, filled, roundish blot; without the blot rule these
+    # five frames of the simulator's hand shadow were read as digits.
+    from digit_recognition.conditions import render_blank
+    for seed in (35, 50, 61, 68, 69):
+        frame, _ = render_blank('shadowed', np.random.default_rng(seed), 'hand')
+        assert preprocess_frame(frame, 100, 200, DEFAULT_THRESHOLD_MODE) is None

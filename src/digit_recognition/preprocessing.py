@@ -53,6 +53,7 @@ MIN_INK_DARKNESS = 30  # marks fainter than this (printing through the sheet) ar
 MAX_STRONG_DARKNESS = 90  # ink this dark is always ink, however dark the darkest mark is
 STRONG_NOISE, WEAK_NOISE = 8, 4  # ink is this many noise deviations darker than the paper
 DARK_INK = 165  # blobs wider than a fifth of WIDEST_STROKE need pixels this dark...
+LIGHT_BLOT, BLOT_FILL, BLOT_ASPECT = 80, 0.45, 3  # no darker, fuller, rounder: a blot
 MIN_DARK_INK = 0.5  # ...at least this many, in squares of that width, to be ink
 # Otsu always splits the histogram in two, even on blank paper: demand real contrast.
 MIN_OTSU_CONTRAST = 40
@@ -165,12 +166,24 @@ def flatfield_ink(darkness: np.ndarray, centre: np.ndarray, widest_light_stroke:
     _, weak = cv2.threshold(darkness, weak_level - 1, 255, cv2.THRESH_BINARY)
     if min_line_length:
         weak = erase_printed_lines(weak, min_line_length)
-    count, labels = cv2.connectedComponents(weak, connectivity=8)
-    keep = np.zeros(count, np.uint8)
-    keep[labels[(darkness >= strong_level) & (weak > 0)]] = 255
-    keep[0] = 0
-    ink = keep[labels]
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(weak, connectivity=8)
+    keep = np.zeros(count, bool)
+    keep[labels[(darkness >= strong_level) & (weak > 0)]] = True
+    keep &= ~_light_blots(labels, stats, darkness)
+    keep[0] = False
+    ink = keep.astype(np.uint8)[labels] * np.uint8(255)
     return _without_shadows(ink, labels, count, darkness, widest_light_stroke)
+
+
+def _light_blots(labels, stats, darkness):
+    """bool per label: blobs that are light (no pixel LIGHT_BLOT darker than the paper),
+    filled and compact, like the shadow of a fingertip. Light strokes (pencil, blur) fill
+    little of their box; a light 1 is long and thin."""
+    width, height = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    fill = stats[:, cv2.CC_STAT_AREA] / (width * height)
+    compact = np.maximum(width, height) < BLOT_ASPECT * np.minimum(width, height)
+    has_dark = np.bincount(labels[darkness >= LIGHT_BLOT], minlength=len(stats)) > 0
+    return (fill > BLOT_FILL) & compact & ~has_dark
 
 
 def _without_shadows(ink, labels, count, darkness, widest_light_stroke):
