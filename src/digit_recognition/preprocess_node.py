@@ -33,7 +33,7 @@ class PreprocessNode(Node):
             integer_range=(0, 255))
         roi_size = declare_parameter(
             self, 'roi_size', 200,
-            'Side in pixels of the centred square region that holds the digit',
+            'Side in pixels of the centred square where the digit\'s centre must be',
             integer_range=(28, 4096))
         threshold_mode = declare_parameter(
             self, 'threshold_mode', DEFAULT_THRESHOLD_MODE,
