@@ -15,7 +15,20 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 PARAMS_FILE = REPO / 'config' / 'params.yaml'
 SAMPLE_FILE = REPO / 'test' / 'data' / 'mnist_sample.npz'
-BIN = Path(sys.executable).parent
+VENV_BIN = Path(sys.executable).parent
+
+
+def executable(name):
+    """Path of one of the package's executables: installed by colcon, else in the venv.
+
+    `colcon test` puts the install space on AMENT_PREFIX_PATH, where `ros2 run` finds
+    executables (prefix/lib/digit_recognition); `make test` installs them beside Python.
+    """
+    for prefix in filter(None, os.environ.get('AMENT_PREFIX_PATH', '').split(os.pathsep)):
+        installed = Path(prefix) / 'lib' / 'digit_recognition' / name
+        if installed.is_file() and os.access(installed, os.X_OK):
+            return installed
+    return VENV_BIN / name
 
 # Tests on one machine (or two test runs at once) must not hear each other's nodes:
 # a random DDS domain per run, discovery kept on this host. Child processes inherit it.
@@ -60,9 +73,9 @@ def spin_until(executor, condition, timeout_sec):
     return condition()
 
 
-def launch_command(executable, name, namespace, overrides, tmp_path):
+def launch_command(program, name, namespace, overrides, tmp_path):
     """The command line launch_ros builds for Node(name=, namespace=, parameters=[file, {..}])."""
-    command = [str(BIN / executable), '--ros-args', '-r', f'__node:={name}',
+    command = [str(executable(program)), '--ros-args', '-r', f'__node:={name}',
                '-r', f'__ns:={namespace}', '--params-file', str(PARAMS_FILE)]
     if overrides:
         # launch_ros writes a dict of parameters to a temporary file keyed /**.

@@ -6,7 +6,7 @@ import subprocess
 import cv2
 import numpy as np
 
-from conftest import BIN
+from conftest import executable
 from digit_recognition.conditions import BLANK_KINDS, CONDITIONS
 from helpers_mnist import split_sample, write_mnist_dir
 
@@ -33,7 +33,7 @@ def write_photos(folder):
 
 
 def run_evaluate(*args):
-    return subprocess.run([str(BIN / 'evaluate'), *map(str, args)], capture_output=True,
+    return subprocess.run([str(executable('evaluate')), *map(str, args)], capture_output=True,
                           text=True, timeout=600)
 
 

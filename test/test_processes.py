@@ -12,7 +12,7 @@ from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from std_msgs.msg import Int32
 
-from conftest import BIN, launch_command, PARAMS_FILE, REPO, spin_until, start, stop
+from conftest import executable, launch_command, PARAMS_FILE, REPO, spin_until, start, stop
 from digit_recognition.demo import collapse_repeats
 from digit_recognition.rendering import blank_frame, render_frame
 
@@ -132,7 +132,7 @@ def test_a_bad_params_file_value_is_one_error_line_and_a_non_zero_exit(tmp_path)
 def test_demo_reads_the_sample_video(tmp_path):
     """What `make demo` runs: the pipeline in its own process, a controller in this one."""
     result = subprocess.run(
-        [str(BIN / 'demo'), '--params-file', str(PARAMS_FILE),
+        [str(executable('demo')), '--params-file', str(PARAMS_FILE),
          '--source', str(REPO / 'samples' / 'digits.mp4')],
         capture_output=True, text=True, timeout=120, cwd=tmp_path,
         env={**os.environ, 'PYTHONUNBUFFERED': '1'})

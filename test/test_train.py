@@ -3,14 +3,13 @@
 from pathlib import Path
 import re
 import subprocess
-import sys
-
 import numpy as np
 import pytest
 
+from conftest import executable
 from helpers_mnist import split_sample, write_mnist_dir
 
-TRAIN = Path(sys.executable).parent / 'train'
+TRAIN = executable('train')
 ACCURACY_LINE = re.compile(r'^MNIST test accuracy: (\d+\.\d\d)% \((\d+) images\)$', re.MULTILINE)
 
 
