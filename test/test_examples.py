@@ -136,9 +136,13 @@ def test_two_robots_in_different_namespaces_do_not_hear_each_other(
                 'preprocess_node', 'preprocess', namespace, {}, tmp_path))
             processes[namespace, 'controller'] = start(
                 [sys.executable, str(CONTROLLER), '--ros-args', '-r', f'__ns:={namespace}'])
-        # Cameras replaying a file wait for a subscriber: start them once everything listens.
+        # Cameras replaying a file wait for a subscriber: start them once every hop of the
+        # chain has been discovered, or a loaded machine loses the first digit's crops.
         assert spin_until(executor, lambda: all(
-            probe.count_publishers(f'{ns}/digit') > 0 and has_controller(probe, ns)
+            probe.count_subscribers(f'{ns}/image_raw') > 0
+            and probe.count_publishers(f'{ns}/digit_crop') > 0
+            and probe.count_subscribers(f'{ns}/digit_crop') > 0
+            and probe.count_publishers(f'{ns}/digit') > 0 and has_controller(probe, ns)
             for ns in robots), 60.0)
         for namespace, robot in robots.items():
             processes[namespace, 'camera'] = start(launch_command(
@@ -146,7 +150,10 @@ def test_two_robots_in_different_namespaces_do_not_hear_each_other(
                 tmp_path / namespace.strip('/')))
         assert spin_until(executor, lambda: all(
             processes[ns, 'camera'].poll() is not None for ns in robots), 60.0)
-        spin_until(executor, lambda: False, 2.0)  # the last batches in flight
+        # The last batches may still be in flight when the cameras end.
+        spin_until(executor, lambda: all(
+            collapse_repeats(heard[ns]) == robot['expected'] for ns, robot in robots.items()),
+            10.0)
     finally:
         outputs = {key: stop(process) for key, process in processes.items()}
         executor.shutdown()
