@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test clean
+.PHONY: venv demo test colcon-test clean
 
 venv: $(STAMP)
 
@@ -26,5 +26,16 @@ test: $(STAMP)
 	if [ $$status -eq 5 ]; then echo 'make test: pytest collected no tests' >&2; fi; \
 	exit $$status
 
+# The ROS-native path: colcon builds the package into a workspace under .colcon/ and runs the
+# same tests against the installed executables (found through AMENT_PREFIX_PATH).
+COLCON := $(BIN)/colcon --log-base .colcon/log
+COLCON_SPACES := --paths . --build-base .colcon/build --install-base .colcon/install
+colcon-test: $(STAMP)
+	rm -rf .colcon
+	$(COLCON) build $(COLCON_SPACES)
+	$(COLCON) test $(COLCON_SPACES) --event-handlers console_direct+ \
+		--return-code-on-test-failure
+	$(COLCON) test-result --test-result-base .colcon/build --verbose
+
 clean:
-	rm -rf $(VENV) build *.egg-info src/*.egg-info
+	rm -rf $(VENV) .colcon build *.egg-info src/*.egg-info
