@@ -5,7 +5,8 @@
 Variants, all in this one process and interleaved in rounds so that background load falls on
 all of them alike: Keras `model.predict(batch)` (the tutorial's call) on the MLP and the CNN,
 the keras backend's compiled graph call (`predict_batch`) and the tflite backend (LiteRT) on
-both models. Writes inference.{md,json,png} into the output folder.
+both models, and on the bundled CNN's full-integer twin (mnist_cnn_int8.tflite). Writes
+inference.{md,json,png} into the output folder.
 """
 
 import argparse
@@ -17,7 +18,8 @@ import time
 import numpy as np
 
 import common
-from digit_recognition.model import BUNDLED_MODEL, load_classifier, TUTORIAL_MODEL
+from digit_recognition.model import (
+    BUNDLED_MODEL, load_classifier, quantized_twin, TUTORIAL_MODEL)
 
 BATCH_SIZE = 5
 # The issue's 400x is its 40 ms predict() over its 0.1 ms: the fast backend's ratio (a 3 ms
@@ -46,6 +48,9 @@ def variants(quick_predict_repeats, repeats):
             (f'tflite {label}', label, 'tflite backend: LiteRT, 1 thread',
              tflite.predict_batch, repeats),
         ]
+    quantized = load_classifier(quantized_twin(BUNDLED_MODEL), 'tflite')
+    found.append(('tflite CNN int8', 'CNN', 'tflite backend: full-integer uint8 model, 1 thread',
+                  quantized.predict_batch, repeats))
     return found
 
 

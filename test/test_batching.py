@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from digit_recognition.batching import CropBatcher, decide
+from digit_recognition.batching import (
+    check_probabilities, CropBatcher, decide, NotProbabilitiesError)
 
 
 def test_batcher_hands_back_every_batch_size_crops_in_order():
@@ -22,7 +23,7 @@ def test_batcher_rejects_empty_batches():
 def test_decide_uses_mean_probability_not_majority_vote():
     # Three weak votes for 1, two sure votes for 7: the mean says 7.
     probabilities = np.zeros((5, 10), np.float32)
-    probabilities[:3, 1], probabilities[:3, 7] = 0.5, 0.4
+    probabilities[:3, 1], probabilities[:3, 7], probabilities[:3, 2] = 0.5, 0.4, 0.1
     probabilities[3:, 7] = 1.0
     digit, confidence = decide(probabilities)
     assert digit == 7
@@ -51,3 +52,51 @@ def test_without_max_gap_stamps_do_not_matter():
     batcher = CropBatcher(2)
     assert batcher.add(np.zeros((28, 28), np.uint8), stamp=0.0) is None
     assert batcher.add(np.zeros((28, 28), np.uint8), stamp=100.0) is not None
+
+
+# --- outputs that are not probabilities: refused, never decided on ---
+
+def softmax_rows(rows=5, seed=0):
+    logits = np.random.default_rng(seed).normal(0, 3, (rows, 10)).astype(np.float32)
+    exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
+def broken(change):
+    probabilities = softmax_rows()
+    change(probabilities)
+    return probabilities
+
+
+@pytest.mark.parametrize('probabilities, reason', [
+    (broken(lambda p: p.__setitem__((2, 4), np.nan)), 'NaN'),
+    (np.full((5, 10), np.nan, np.float32), 'NaN'),
+    (broken(lambda p: p.__setitem__((0, 0), np.inf)), 'infinite'),
+    (broken(lambda p: p.__setitem__((1, 3), -np.inf)), 'infinite'),
+    (broken(lambda p: p.__setitem__((1, slice(0, 2)), (-0.2, 0.2 + p[1, 0] + p[1, 1]))),
+     'outside 0 to 1'),
+    (np.eye(5, 10, dtype=np.float32) * 50, 'outside 0 to 1'),  # logits, no softmax
+    (np.full((5, 10), 0.2, np.float32), 'sums to 2'),  # in [0, 1] but not normalized
+    (broken(lambda p: p.__setitem__((4, slice(None)), p[4] * 0.99)), 'sums to 0.99'),
+])
+def test_outputs_that_are_not_probabilities_are_refused(probabilities, reason):
+    with pytest.raises(NotProbabilitiesError, match=reason):
+        check_probabilities(probabilities)
+    # decide() refuses them too (a ValueError): it never returns a NaN or >1 confidence.
+    with pytest.raises(ValueError, match=reason):
+        decide(probabilities)
+
+
+def test_softmax_and_dequantized_uint8_outputs_are_probabilities():
+    probabilities = softmax_rows(200, seed=1)
+    check_probabilities(probabilities)
+    assert decide(probabilities)[1] <= 1.0
+    # uint8 outputs with scale 1/256: each value rounded to a step, a row sums to 1 only
+    # within a few steps (2/256 measured); refused at float tolerance, accepted at 10 steps.
+    dequantized = np.round(probabilities * 256).clip(0, 255) / 256
+    assert np.abs(dequantized.sum(axis=1) - 1).max() > 1e-3
+    with pytest.raises(NotProbabilitiesError):
+        check_probabilities(dequantized)
+    check_probabilities(dequantized, tolerance=10 / 256)
+    digit, confidence = decide(dequantized, tolerance=10 / 256)
+    assert digit == decide(probabilities)[0] and 0 <= confidence <= 1

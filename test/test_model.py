@@ -1,11 +1,64 @@
+import contextlib
+import io
 import subprocess
 import sys
+import warnings
+import zipfile
 
 import numpy as np
 import pytest
 
+from digit_recognition.batching import check_probabilities, decide, NotProbabilitiesError
 from digit_recognition.model import (
-    BUNDLED_MODEL, load_classifier, ModelLoadError, TUTORIAL_MODEL)
+    BUNDLED_MODEL, load_classifier, MAX_KERAS_UNPACKED_BYTES, ModelLoadError, quantized_twin,
+    save_tflite, TUTORIAL_MODEL)
+
+QUANTIZED_MODEL = quantized_twin(BUNDLED_MODEL)
+
+
+# --- real models built to fail (also used by test_classifier_faults.py) ---
+
+def convert(model, path, representative_images=None):
+    """save_tflite without the converter's chatter."""
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        save_tflite(model, path, representative_images)
+    return path
+
+
+def save_dense_model(path, kernel, bias, activation='softmax', input_dtype='float32'):
+    """Rescaling(1/255) -> Flatten -> Dense(10), with these weights, saved as path (.keras)
+    and converted beside it (.tflite)."""
+    import keras
+    inputs = keras.Input(shape=(28, 28), dtype=input_dtype)
+    pixels = keras.ops.cast(inputs, 'float32') if input_dtype != 'float32' else inputs
+    x = keras.layers.Flatten()(keras.layers.Rescaling(1 / 255)(pixels))
+    dense = keras.layers.Dense(len(bias), activation=activation)
+    model = keras.Model(inputs, dense(x))
+    dense.set_weights([np.asarray(kernel, np.float32), np.asarray(bias, np.float32)])
+    model.save(path)
+    convert(model, path.with_suffix('.tflite'))
+    return path
+
+
+def overflowing_model(path):
+    """Blank crops give 0.1 for each class (a warm-up passes); real digits overflow the
+    logits to +inf and -inf, and softmax turns them into NaN: the runtime gate's case."""
+    kernel = np.zeros((784, 10), np.float32)
+    kernel[:, 0], kernel[:, 1] = 1e38, -1e38
+    return save_dense_model(path, kernel, np.zeros(10))
+
+
+def unnormalized_model(path):
+    """No softmax: blank crops give 0.1 each (sum 1, a warm-up passes), digits far more."""
+    kernel = np.zeros((784, 10), np.float32)
+    kernel[:, 3] = 0.01
+    return save_dense_model(path, kernel, np.full(10, 0.1), activation='linear')
+
+
+def nan_model(path):
+    """NaN on every input, blank crops included: refused at start-up."""
+    return save_dense_model(path, np.zeros((784, 10)), np.full(10, np.nan))
 
 
 def test_bundled_model_reads_the_mnist_sample(bundled_classifier, mnist_sample):
@@ -63,6 +116,153 @@ def test_corrupt_model_file_is_a_clear_error(tmp_path):
     corrupt.write_bytes(BUNDLED_MODEL.read_bytes()[:1000])
     with pytest.raises(ModelLoadError, match='cannot load model'):
         load_classifier(corrupt)
+
+
+def test_a_keras_file_that_is_not_a_zip_is_one_error_line(tmp_path):
+    impostor = tmp_path / 'impostor.keras'
+    impostor.write_bytes(BUNDLED_MODEL.with_suffix('.tflite').read_bytes())
+    with pytest.raises(ModelLoadError, match=r'impostor\.keras: not a \.keras file') as error:
+        load_classifier(impostor)
+    assert '\n' not in str(error.value)
+
+
+def write_zip_bomb(path, unpacked_bytes):
+    """A .keras-named zip whose one member is `unpacked_bytes` of zeros (about a thousandth
+    of that on disk), written in 1 MiB chunks so that nothing here holds it in memory."""
+    chunk = bytes(2**20)
+    with zipfile.ZipFile(path, 'w', zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        with archive.open('model.weights.h5', 'w', force_zip64=True) as member:
+            for _ in range(unpacked_bytes // len(chunk)):
+                member.write(chunk)
+    return path
+
+
+def test_a_keras_zip_bomb_is_refused_before_it_is_unpacked(tmp_path):
+    bomb = write_zip_bomb(tmp_path / 'bomb.keras', MAX_KERAS_UNPACKED_BYTES + 16 * 2**20)
+    assert bomb.stat().st_size < 2 * 2**20
+    with pytest.raises(ModelLoadError) as error:
+        load_classifier(bomb)
+    message = str(error.value)
+    assert '\n' not in message
+    assert 'bomb.keras' in message and '272 MiB' in message and '256 MiB' in message, message
+
+
+def test_the_bound_leaves_room_for_real_models():
+    with zipfile.ZipFile(BUNDLED_MODEL) as archive:
+        unpacked = sum(member.file_size for member in archive.infolist())
+    assert 100 * unpacked < MAX_KERAS_UNPACKED_BYTES
+
+
+# --- outputs that are not probabilities ---
+
+@pytest.mark.parametrize('backend', ['keras', 'tflite'])
+def test_a_model_whose_warm_up_gives_nan_is_refused_at_start_up(tmp_path, backend):
+    classifier = load_classifier(nan_model(tmp_path / 'nan.keras'), backend)
+    with pytest.raises(ModelLoadError, match='does not output probabilities') as error:
+        classifier.warm_up(5)
+    assert f'nan{classifier.path.suffix}' in str(error.value) and 'NaN' in str(error.value)
+    assert '\n' not in str(error.value)
+
+
+@pytest.mark.parametrize('backend', ['keras', 'tflite'])
+@pytest.mark.parametrize('build', [overflowing_model, unnormalized_model])
+def test_models_that_pass_the_warm_up_but_give_no_probabilities_on_digits(
+        tmp_path, mnist_sample, backend, build):
+    """What the classifier node's runtime gate is for (test_classifier_faults.py)."""
+    classifier = load_classifier(build(tmp_path / 'bad.keras'), backend)
+    classifier.warm_up(5)  # blank crops: 0.1 per class
+    probabilities = classifier.predict_batch(mnist_sample[0][:5])
+    with pytest.raises(NotProbabilitiesError):
+        decide(probabilities)  # before: digit 0 at NaN, or digit 3 at about 1.1
+
+
+# --- fully integer-quantized models (tflite) ---
+
+def test_the_bundled_int8_model_reads_uint8_crops_as_well_as_the_float_one(
+        tflite_classifier, mnist_sample):
+    images, labels = mnist_sample
+    quantized = load_classifier(QUANTIZED_MODEL, 'tflite')
+    assert quantized.quantized and not tflite_classifier.quantized
+    assert quantized._input['dtype'] == np.uint8 and quantized._output['dtype'] == np.uint8
+    quantized.warm_up(5)
+    probabilities = quantized.predict_batch(images)
+    assert probabilities.dtype == np.float32 and probabilities.shape == (len(images), 10)
+    check_probabilities(probabilities, quantized.probability_tolerance)
+    for size in (5, 1, 5):  # resized as the float model is
+        np.testing.assert_array_equal(quantized.predict_batch(images[:size]),
+                                      probabilities[:size])
+    accuracy = 100 * (probabilities.argmax(axis=1) == labels).mean()
+    float_accuracy = 100 * (tflite_classifier.predict_batch(images).argmax(axis=1)
+                            == labels).mean()
+    assert accuracy >= float_accuracy - 0.3, (
+        f'int8 {accuracy:.1f}% against float {float_accuracy:.1f}% on the 500-digit sample')
+    assert QUANTIZED_MODEL.stat().st_size < BUNDLED_MODEL.with_suffix('.tflite').stat().st_size
+
+
+def test_an_int8_model_with_int8_input_is_fed_with_its_scale_and_zero_point(
+        tmp_path, mnist_sample):
+    """TF's converter gives uint8 in/out; other exporters give int8 (zero point -128)."""
+    import tensorflow as tf
+    images, _ = mnist_sample
+    rng = np.random.default_rng(0)
+    kernel = rng.normal(0, 0.05, (784, 10))
+    path = save_dense_model(tmp_path / 'dense.keras', kernel, np.zeros(10))
+    model = tf.keras.models.load_model(path, compile=False)
+    float_probabilities = load_classifier(path, 'tflite').predict_batch(images)
+
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = lambda: ([image[None].astype(np.float32)]
+                                                for image in images[:100])
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = converter.inference_output_type = tf.int8
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        (tmp_path / 'int8.tflite').write_bytes(converter.convert())
+    quantized = load_classifier(tmp_path / 'int8.tflite', 'tflite')
+    assert quantized._input['dtype'] == np.int8 and quantized._input['quantization'][1] != 0
+    probabilities = quantized.predict_batch(images)
+    check_probabilities(probabilities, quantized.probability_tolerance)
+    assert (probabilities.argmax(axis=1) == float_probabilities.argmax(axis=1)).mean() > 0.95
+
+
+def test_a_uint8_input_without_quantization_takes_raw_pixels(tmp_path, mnist_sample):
+    """A model that casts uint8 pixels itself (no scale): fed the crops as they are."""
+    images, _ = mnist_sample
+    kernel = np.random.default_rng(0).normal(0, 0.05, (784, 10))
+    as_float = load_classifier(save_dense_model(tmp_path / 'f.keras', kernel, np.zeros(10)),
+                               'tflite')
+    raw = load_classifier(save_dense_model(tmp_path / 'u.keras', kernel, np.zeros(10),
+                                           input_dtype='uint8'), 'tflite')
+    assert raw._input['dtype'] == np.uint8 and not raw.quantized
+    np.testing.assert_allclose(raw.predict_batch(images[:20]), as_float.predict_batch(images[:20]),
+                               atol=1e-6)
+
+
+@pytest.mark.parametrize('input_dtype, reason', [
+    ('float16', 'input type float16 is not supported'),
+    ('int32', 'input type int32 is not supported'),
+    ('int8', 'input type int8 without a scale and zero point'),
+])
+def test_an_unsupported_tflite_input_type_is_one_error_line(tmp_path, input_dtype, reason):
+    path = save_dense_model(tmp_path / f'{input_dtype}.keras', np.zeros((784, 10)),
+                            np.zeros(10), input_dtype=input_dtype).with_suffix('.tflite')
+    with pytest.raises(ModelLoadError, match=reason) as error:
+        load_classifier(path, 'tflite')
+    assert str(path) in str(error.value) and '\n' not in str(error.value)
+
+
+def test_a_tflite_model_with_two_inputs_or_a_wrong_output_is_one_error_line(tmp_path):
+    import keras
+    first, second = keras.Input((28, 28)), keras.Input((28, 28))
+    two_inputs = keras.Model([first, second], keras.layers.Dense(10)(
+        keras.layers.Flatten()(keras.layers.Add()([first, second]))))
+    with pytest.raises(ModelLoadError, match='2 inputs and 1 outputs') as error:
+        load_classifier(convert(two_inputs, tmp_path / 'two.tflite'), 'tflite')
+    assert '\n' not in str(error.value)
+    five_classes = save_dense_model(tmp_path / 'five.keras', np.zeros((784, 5)), np.zeros(5))
+    with pytest.raises(ModelLoadError, match=r'not a digit classifier.*\[N, 10\]'):
+        load_classifier(five_classes, 'tflite')
 
 
 # --- the tflite backend ---

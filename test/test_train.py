@@ -1,8 +1,8 @@
 """The `train` executable, run as a user runs it, on a small MNIST directory built here."""
 
-from pathlib import Path
 import re
 import subprocess
+
 import numpy as np
 import pytest
 
@@ -20,13 +20,13 @@ def run_train(*args, cwd, timeout=300):
 
 @pytest.fixture(scope='module')
 def trained(tmp_path_factory):
-    """One short training run on the 500-digit sample (400 train, 100 test)."""
+    """One short training run on the 500-digit sample (400 train, 100 test), quantized too."""
     folder = tmp_path_factory.mktemp('train')
     train, test = split_sample()
     data = write_mnist_dir(folder / 'mnist', train, test)
     output = folder / 'models' / 'tiny.keras'  # a folder that does not exist yet
     result = run_train('--model', 'mlp', '--data', data, '--epochs', 1, '--batch-size', 16,
-                       '--seed', 3, '--output', output, cwd=folder)
+                       '--seed', 3, '--output', output, '--quantize', cwd=folder)
     return result, output, test
 
 
@@ -40,7 +40,8 @@ def test_train_prints_the_test_accuracy_and_saves_the_model(trained):
     assert 40.0 <= float(match.group(1)) <= 100.0
     curves = output.with_name('tiny_curves.png')
     tflite = output.with_suffix('.tflite')
-    assert f'saved {output}, {tflite} and {curves}' in result.stdout.splitlines()
+    quantized = output.with_name('tiny_int8.tflite')
+    assert f'saved {output}, {tflite}, {quantized} and {curves}' in result.stdout.splitlines()
     assert tflite.stat().st_size > 10_000
     assert output.is_file()
     assert curves.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
@@ -60,6 +61,8 @@ def test_mlp_is_the_tutorials_and_the_default_is_the_augmented_cnn(trained, tmp_
     assert result.returncode == 0, result.stderr
     assert 'augmenting 400 digits: camera-like, jittered, jittered copies...' in result.stdout
     assert load_classifier(tmp_path / 'mnist_cnn.keras').model.name == 'mnist_cnn'
+    assert (tmp_path / 'mnist_cnn.tflite').is_file()
+    assert not (tmp_path / 'mnist_cnn_int8.tflite').exists()  # only with --quantize
 
 
 def test_saved_model_loads_and_gives_probabilities(trained):
@@ -74,6 +77,26 @@ def test_saved_model_loads_and_gives_probabilities(trained):
     printed = float(ACCURACY_LINE.search(result.stdout).group(1))
     measured = 100 * (probabilities.argmax(axis=1) == y_test).mean()
     assert measured == pytest.approx(printed, abs=0.01)
+
+
+def test_quantize_saves_a_uint8_model_as_accurate_as_the_float_one(trained):
+    from digit_recognition.batching import check_probabilities
+    from digit_recognition.model import load_classifier
+    result, output, (x_test, y_test) = trained
+    assert result.returncode == 0, result.stderr
+    quantized = load_classifier(output.with_name('tiny_int8.tflite'), 'tflite')
+    assert quantized.quantized
+    assert quantized._input['dtype'] == np.uint8 and quantized._output['dtype'] == np.uint8
+    probabilities = quantized.predict_batch(x_test)
+    check_probabilities(probabilities, quantized.probability_tolerance)
+    printed = re.search(r'^MNIST test accuracy, int8 tflite: (\d+\.\d\d)% \(100 images\)$',
+                        result.stdout, re.MULTILINE)
+    assert printed, result.stdout
+    measured = 100 * (probabilities.argmax(axis=1) == y_test).mean()
+    assert measured == pytest.approx(float(printed.group(1)), abs=0.01)
+    float_accuracy = float(ACCURACY_LINE.search(result.stdout).group(1))
+    # 100 test digits: 2 points are two digits.
+    assert abs(measured - float_accuracy) <= 2.0, (measured, float_accuracy)
 
 
 def test_missing_data_dir_is_one_error_line_and_exit_1(tmp_path):
@@ -107,5 +130,5 @@ def test_an_output_keras_cannot_save_is_refused_before_training(tmp_path):
 def test_help_describes_the_options(tmp_path):
     result = run_train('--help', cwd=tmp_path, timeout=60)
     assert result.returncode == 0
-    for option in ('--data', '--epochs', '--batch-size', '--seed', '--output'):
+    for option in ('--data', '--epochs', '--batch-size', '--seed', '--output', '--quantize'):
         assert option in result.stdout

@@ -35,11 +35,51 @@ class CropBatcher:
         return batch
 
 
-def decide(probabilities):
-    """The batch's digit and confidence: the class with the highest mean probability."""
+# How far a row of float32 probabilities may sum from 1: softmax is within 1e-6; a model
+# without softmax, or with a broken one, is far off. Quantized models allow more (model.py).
+PROBABILITY_TOLERANCE = 1e-3
+
+
+class NotProbabilitiesError(ValueError):
+    """A model's outputs are not probabilities: never decide or publish anything from them."""
+
+
+def check_probabilities(probabilities: np.ndarray,
+                        tolerance: float = PROBABILITY_TOLERANCE) -> None:
+    """NotProbabilitiesError unless every row is probabilities: finite, in [0, 1], summing to 1.
+
+    probabilities: [N, classes]; tolerance: how far a row's sum (and a value above 1) may be
+    off, for rounding (float32 softmax) or quantization (uint8 outputs, steps of 1/256).
+    """
     probabilities = np.asarray(probabilities, dtype=np.float32)
     if probabilities.ndim != 2 or probabilities.shape[0] == 0:
-        raise ValueError(f'expected probabilities [N, classes], got shape {probabilities.shape}')
+        raise NotProbabilitiesError(
+            f'expected probabilities [N, classes], got shape {probabilities.shape}')
+    if not np.isfinite(probabilities).all():
+        counts = {'NaN': int(np.isnan(probabilities).sum()),
+                  'infinite': int(np.isinf(probabilities).sum())}
+        raise NotProbabilitiesError(' and '.join(f'{count} {kind}' for kind, count in
+                                                 counts.items() if count)
+                                    + f' among {probabilities.size} outputs')
+    low, high = float(probabilities.min()), float(probabilities.max())
+    if low < 0 or high > 1 + tolerance:
+        raise NotProbabilitiesError(f'outputs from {low:.4g} to {high:.4g}, outside 0 to 1')
+    sums = probabilities.sum(axis=1)
+    worst = int(np.argmax(np.abs(sums - 1)))
+    if abs(sums[worst] - 1) > tolerance:
+        raise NotProbabilitiesError(f'a row sums to {sums[worst]:.4g}, not 1 '
+                                    f'(within {tolerance:.3g}): no softmax?')
+
+
+def decide(probabilities: np.ndarray,
+           tolerance: float = PROBABILITY_TOLERANCE) -> tuple[int, float]:
+    """The batch's digit and confidence: the class with the highest mean probability.
+
+    NotProbabilitiesError (a ValueError) if the outputs are not probabilities
+    (check_probabilities): the confidence returned is always a probability, never NaN.
+    """
+    probabilities = np.asarray(probabilities, dtype=np.float32)
+    check_probabilities(probabilities, tolerance)
     mean = probabilities.mean(axis=0)
     digit = int(np.argmax(mean))
     return digit, float(mean[digit])

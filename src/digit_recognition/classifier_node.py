@@ -10,7 +10,7 @@ from rclpy.qos_overriding_options import QoSOverridingOptions
 from sensor_msgs.msg import Image
 from std_msgs.msg import Float32, Int32
 
-from digit_recognition.batching import CropBatcher, decide
+from digit_recognition.batching import CropBatcher, decide, NotProbabilitiesError
 from digit_recognition.model import BACKEND_SUFFIX, IMAGE_SHAPE, load_classifier
 from digit_recognition.node_utils import (
     declare_parameter, Diagnostics, image_from_msg, RateMeter, run_nodes)
@@ -42,6 +42,8 @@ class ClassifierNode(Node):
         self.add_on_set_parameters_callback(self._on_set_parameters)
 
         # Loading and the first (tracing) call are slow: pay for both before any crop arrives.
+        # Both raise ModelLoadError (one error line, exit 1) for a model that cannot serve,
+        # its outputs on blank crops not being probabilities included.
         started = time.monotonic()
         self._classifier = load_classifier(model_path or None, backend)
         self._classifier.warm_up(batch_size)
@@ -54,6 +56,8 @@ class ClassifierNode(Node):
         self.crops_dropped = 0
         self.digits_published = 0
         self.unsure_batches = 0
+        self.batches_refused = 0  # outputs that were not probabilities (NaN, no softmax)
+        self._last_batch_refused = False
         self.diagnostics = Diagnostics(self, self._report)
         self._digit_publisher = self.create_publisher(Int32, 'digit', 10)
         self._confidence_publisher = self.create_publisher(Float32, 'digit_confidence', 10)
@@ -91,8 +95,19 @@ class ClassifierNode(Node):
         if batch is None:
             return
         started = time.perf_counter()
-        digit, confidence = decide(self._classifier.predict_batch(batch))
+        probabilities = self._classifier.predict_batch(batch)
         self._batch_rate.record(time.perf_counter() - started)
+        try:
+            digit, confidence = decide(probabilities, self._classifier.probability_tolerance)
+        except NotProbabilitiesError as exc:
+            # Fail closed: a broken model must not publish its argmax of NaNs as a digit.
+            self.batches_refused += 1
+            self._last_batch_refused = True
+            self.diagnostics.error(f'batch refused, model output not probabilities: {exc}')
+            self.get_logger().warning(f'batch refused: the model output is not probabilities '
+                                      f'({exc})', throttle_duration_sec=5.0)
+            return
+        self._last_batch_refused = False
         if confidence < self.get_parameter('min_confidence').value:
             self.unsure_batches += 1
             self.get_logger().debug(f'unsure: digit {digit} at {confidence:.3f}, not published')
@@ -106,8 +121,11 @@ class ClassifierNode(Node):
         values = {'crop rate': f'{self._rate.rate():.1f}',
                   'inference ms per batch': f'{self._batch_rate.mean_ms():.2f}',
                   'crops dropped': self.crops_dropped, 'digits published': self.digits_published,
-                  'unsure batches': self.unsure_batches, 'model loaded': True,
-                  'backend': self._backend, 'model': str(self._classifier.path)}
+                  'unsure batches': self.unsure_batches, 'batches refused': self.batches_refused,
+                  'model loaded': True, 'backend': self._backend,
+                  'model': str(self._classifier.path)}
+        if self._last_batch_refused:
+            return 'error', 'model output is not probabilities: batches refused', values
         return 'ok', 'model loaded', values
 
 

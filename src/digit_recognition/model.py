@@ -8,8 +8,12 @@ themselves, so every caller feeds the same thing the model was trained on.
 
 import os
 from pathlib import Path
+import zipfile
 
 import numpy as np
+
+from digit_recognition.batching import (
+    check_probabilities, NotProbabilitiesError, PROBABILITY_TOLERANCE)
 
 MODELS_DIR = Path(__file__).resolve().parent / 'models'
 BUNDLED_MODEL = MODELS_DIR / 'mnist_cnn.keras'  # the default: small CNN, camera-trained
@@ -17,6 +21,12 @@ TUTORIAL_MODEL = MODELS_DIR / 'mnist_mlp.keras'  # the tutorial's MLP, kept for 
 IMAGE_SHAPE = (28, 28)
 NUM_CLASSES = 10
 BACKEND_SUFFIX = {'keras': '.keras', 'tflite': '.tflite'}
+# A .keras file is a zip that Keras unpacks into memory. The bundled CNN unpacks to under
+# 1 MB; a file declaring more than this is refused before anything is unpacked, so a
+# forged or mistaken archive (1 MB on disk, gigabytes inside) cannot exhaust a 4 GB Jetson.
+MAX_KERAS_UNPACKED_BYTES = 256 * 2**20
+# Integer tensor types the tflite backend feeds and dequantizes (full-integer models).
+QUANTIZED_TYPES = (np.uint8, np.int8)
 
 
 class ModelLoadError(RuntimeError):
@@ -95,7 +105,27 @@ def _check_crops(crops):
     return crops
 
 
-class KerasClassifier:
+class _Classifier:
+    """What both backends share: the warm-up, which also checks that outputs are probabilities."""
+
+    # How far a row of outputs may sum from 1 (batching.check_probabilities).
+    probability_tolerance = PROBABILITY_TOLERANCE
+
+    def warm_up(self, batch_size):
+        """Run once on blank crops so the first real batch is not slow (tracing, allocation).
+
+        ModelLoadError if the outputs are not probabilities (NaN, no softmax, ...): such a
+        model would publish nonsense on every batch, so it is refused at start-up.
+        """
+        probabilities = self.predict_batch(np.zeros((batch_size, *IMAGE_SHAPE), np.uint8))
+        try:
+            check_probabilities(probabilities, self.probability_tolerance)
+        except NotProbabilitiesError as exc:
+            raise ModelLoadError(f'model {self.path} does not output probabilities '
+                                 f'(on blank crops): {exc}') from None
+
+
+class KerasClassifier(_Classifier):
     """Runs a Keras model as one compiled graph call per batch.
 
     model.predict() sets up a data pipeline on every call (~40 ms measured here for five
@@ -119,10 +149,6 @@ class KerasClassifier:
         """Probabilities float32 [N, 10] for uint8 crops [N, 28, 28]."""
         return self._probabilities(_check_crops(crops)).numpy().astype(np.float32, copy=False)
 
-    def warm_up(self, batch_size):
-        """Trace and run the graph once so the first real batch is not slow."""
-        self.predict_batch(np.zeros((batch_size, *IMAGE_SHAPE), np.uint8))
-
 
 def _tflite_interpreter_class():
     """LiteRT's interpreter, else tflite_runtime's (older Jetson images), else TensorFlow's."""
@@ -140,9 +166,12 @@ def _tflite_interpreter_class():
     return Interpreter
 
 
-class TFLiteClassifier:
+class TFLiteClassifier(_Classifier):
     """Runs a .tflite model with the LiteRT interpreter; never imports TensorFlow itself.
 
+    Float models take the pixels as float32 0-255. Fully integer-quantized models (uint8 or
+    int8 in and out, the usual edge export) take them quantized with the input tensor's scale
+    and zero point, and their outputs are dequantized with the output tensor's.
     One thread: the model is tiny, and the camera and preprocess nodes need the other cores.
     """
 
@@ -155,14 +184,30 @@ class TFLiteClassifier:
             self._interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
             raise ModelLoadError(f'cannot load model {path}: {exc}') from exc
-        self._input = self._interpreter.get_input_details()[0]
-        self._output = self._interpreter.get_output_details()[0]
+        inputs = self._interpreter.get_input_details()
+        outputs = self._interpreter.get_output_details()
+        if len(inputs) != 1 or len(outputs) != 1:
+            raise ModelLoadError(f'{path} is not a digit classifier: {len(inputs)} inputs and '
+                                 f'{len(outputs)} outputs (expected one of each)')
+        self._input, self._output = inputs[0], outputs[0]
         if (tuple(self._input['shape'][1:]) != IMAGE_SHAPE
-                or self._output['shape'][-1] != NUM_CLASSES):
+                or len(self._output['shape']) != 2 or self._output['shape'][-1] != NUM_CLASSES):
             raise ModelLoadError(f'{path} is not a digit classifier: input '
                                  f'{self._input["shape"]}, output {self._output["shape"]} '
                                  f'(expected [N, 28, 28] -> [N, 10])')
+        self._to_input = _input_conversion(self._input, path)
+        self._dequantization = _output_dequantization(self._output, path)
+        if self._dequantization is not None:
+            # Each of the 10 outputs is rounded to a step of `scale` (1/256 for uint8), so a
+            # row sums to 1 only within a few steps (measured: 2/256 over MNIST's test set).
+            self.probability_tolerance = max(PROBABILITY_TOLERANCE,
+                                             NUM_CLASSES * self._dequantization[0])
         self._batch_size = int(self._input['shape'][0])
+
+    @property
+    def quantized(self):
+        """Whether the model takes and gives integers (scale and zero point) instead of floats."""
+        return self._dequantization is not None
 
     def predict_batch(self, crops):
         """Probabilities float32 [N, 10] for uint8 crops [N, 28, 28]."""
@@ -171,13 +216,53 @@ class TFLiteClassifier:
             self._interpreter.resize_tensor_input(self._input['index'], crops.shape)
             self._interpreter.allocate_tensors()
             self._batch_size = len(crops)
-        self._interpreter.set_tensor(self._input['index'], crops.astype(np.float32))
+        self._interpreter.set_tensor(self._input['index'], self._to_input(crops))
         self._interpreter.invoke()
-        return self._interpreter.get_tensor(self._output['index'])  # a copy already
+        outputs = self._interpreter.get_tensor(self._output['index'])  # a copy already
+        if self._dequantization is None:
+            return outputs
+        scale, zero_point = self._dequantization
+        return (outputs.astype(np.float32) - zero_point) * np.float32(scale)
 
-    def warm_up(self, batch_size):
-        """Allocate for batch_size and run once so the first real batch is not slow."""
-        self.predict_batch(np.zeros((batch_size, *IMAGE_SHAPE), np.uint8))
+
+def _type_error(path, role, details, reason):
+    return ModelLoadError(f'{path} is not a digit classifier the tflite backend can run: '
+                          f'{role} type {np.dtype(details["dtype"]).name} {reason} (supported: '
+                          f'float32, or uint8/int8 with a scale and zero point)')
+
+
+def _input_conversion(details, path):
+    """The function from uint8 pixels [N, 28, 28] to what the model's input tensor takes."""
+    dtype = np.dtype(details['dtype'])
+    scale, zero_point = details['quantization']
+    if dtype == np.float32:
+        return lambda crops: crops.astype(np.float32)
+    if dtype not in QUANTIZED_TYPES:
+        raise _type_error(path, 'input', details, 'is not supported')
+    if scale > 0:
+        # Quantizing a uint8 pixel has 256 possible results: a lookup table.
+        limits = np.iinfo(dtype)
+        table = np.clip(np.round(np.arange(256) / scale + zero_point),
+                        limits.min, limits.max).astype(dtype)
+        if dtype == np.uint8 and np.array_equal(table, np.arange(256)):
+            return lambda crops: crops  # scale 1, zero point 0 (TF's export of these models)
+        return lambda crops: table[crops]
+    if dtype == np.uint8:
+        return lambda crops: crops  # not quantized: the model takes raw 0-255 pixels itself
+    raise _type_error(path, 'input', details, 'without a scale and zero point')
+
+
+def _output_dequantization(details, path):
+    """(scale, zero point) of a quantized output, None for float32 probabilities."""
+    dtype = np.dtype(details['dtype'])
+    scale, zero_point = details['quantization']
+    if dtype == np.float32:
+        return None
+    if dtype not in QUANTIZED_TYPES:
+        raise _type_error(path, 'output', details, 'is not supported')
+    if not scale > 0:
+        raise _type_error(path, 'output', details, 'without a scale and zero point')
+    return float(scale), int(zero_point)
 
 
 def model_file(path, backend):
@@ -202,6 +287,7 @@ def load_classifier(path=None, backend='keras'):
         raise ModelLoadError(f'model file not found: {path}{twin}')
     if backend == 'tflite':
         return TFLiteClassifier(path)
+    _check_keras_archive(path)
     _import_tensorflow()
     import keras  # noqa: PLC0415
 
@@ -215,8 +301,47 @@ def load_classifier(path=None, backend='keras'):
     return KerasClassifier(model, path)
 
 
-def save_tflite(model, path):
-    """Convert a Keras model to a .tflite file for the tflite backend."""
+def _check_keras_archive(path):
+    """ModelLoadError unless `path` is a zip whose members declare a sane unpacked size.
+
+    Python's zipfile (which Keras reads with) stops at the size a member declares, so the
+    declared sizes bound what loading can unpack; they are read from the archive's directory
+    without unpacking anything.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            declared = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ModelLoadError(f'cannot load model {path}: not a .keras file '
+                             f'(a .keras file is a zip archive): {exc}') from None
+    if declared > MAX_KERAS_UNPACKED_BYTES:
+        raise ModelLoadError(f'cannot load model {path}: it declares {declared / 2**20:,.0f} MiB '
+                             f'unpacked, over the {MAX_KERAS_UNPACKED_BYTES / 2**20:.0f} MiB '
+                             f'allowed for a digit classifier (digit_recognition.model.'
+                             f'MAX_KERAS_UNPACKED_BYTES)')
+
+
+def quantized_twin(path):
+    """Where the fully integer-quantized twin of name.keras is saved: name_int8.tflite."""
+    path = Path(path)
+    return path.with_name(f'{path.stem}_int8.tflite')
+
+
+def save_tflite(model, path, representative_images=None):
+    """Convert a Keras model to a .tflite file for the tflite backend.
+
+    With representative_images (uint8 [N, 28, 28], a few hundred training digits that set the
+    activations' ranges) the file is fully integer-quantized: uint8 in, uint8 out, int8 weights
+    and arithmetic, as edge accelerators want it; the tflite backend quantizes the crops and
+    dequantizes the probabilities with the scales stored in the file.
+    """
     tf = _import_tensorflow()
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    if representative_images is not None:
+        images = np.asarray(_check_crops(representative_images), np.float32)
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = lambda: ([image[None]] for image in images)
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter.inference_input_type = tf.uint8
+        converter.inference_output_type = tf.uint8
     Path(path).write_bytes(converter.convert())

@@ -2,6 +2,7 @@
 
     train --data ../shared/data/mnist --output my_model.keras            # the CNN
     train --model mlp --data ../shared/data/mnist --output mlp.keras     # the tutorial's MLP
+    train --data ../shared/data/mnist --quantize   # also mnist_cnn_int8.tflite (uint8 in/out)
 
 The model definitions live in model.py; this is only the command line around model.fit().
 """
@@ -13,6 +14,7 @@ import io
 import os
 from pathlib import Path
 import sys
+import warnings
 
 import numpy as np
 
@@ -29,6 +31,9 @@ RECIPES = {
     'cnn': dict(build=models.build_cnn, epochs=20, batch_size=128,
                 augmentations=('camera-like', 'jittered', 'jittered'), learning_rate=3e-3),
 }
+# Training digits (originals and augmented copies alike) that calibrate the activations'
+# ranges of a quantized model: a few hundred suffice (TF's guide suggests 100-500).
+REPRESENTATIVE_DIGITS = 500
 
 
 def parse_args(argv):
@@ -52,6 +57,10 @@ def parse_args(argv):
                         help='seed for weight initialisation and shuffling (default: %(default)s)')
     parser.add_argument('--output', metavar='PATH', type=Path,
                         help='where to save the trained model (default: mnist_<model>.keras)')
+    parser.add_argument('--quantize', action='store_true',
+                        help='also save a fully integer-quantized copy, <name>_int8.tflite '
+                             '(uint8 in and out, int8 weights: for edge accelerators), and '
+                             'print its MNIST test accuracy')
     options = parser.parse_args(argv)
     recipe = RECIPES[options.model]
     options.epochs = options.epochs or recipe['epochs']
@@ -114,16 +123,35 @@ def save_curves(history, path, title):
     plt.close(figure)
 
 
-def save_for_inference(model, path):
+def representative_digits(images, seed, count=REPRESENTATIVE_DIGITS):
+    """`count` training digits drawn at random (seeded) to calibrate a quantized model."""
+    rng = np.random.default_rng(seed)
+    return images[np.sort(rng.choice(len(images), min(count, len(images)), replace=False))]
+
+
+def save_for_inference(model, path, representative_images=None):
     """Save name.keras without the optimizer's state (which would triple the file), and
-    name.tflite beside it for the classifier's tflite backend."""
+    name.tflite beside it for the classifier's tflite backend; with representative_images,
+    also the fully integer-quantized name_int8.tflite."""
     # Rebuilt from its config, the copy is not compiled (clone_model() would compile it).
     inference = type(model).from_config(model.get_config())
     inference.set_weights(model.get_weights())
     inference.save(path)
-    # The converter prints the traced signature; the user only needs the file.
-    with contextlib.redirect_stdout(io.StringIO()):
+    # The converter prints the traced signature (and warns about calibration); the user
+    # only needs the files.
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter('ignore')
         models.save_tflite(inference, path.with_suffix('.tflite'))
+        if representative_images is not None:
+            models.save_tflite(inference, models.quantized_twin(path), representative_images)
+
+
+def tflite_accuracy(path, images, labels):
+    """Share of `images` the .tflite model at `path` reads as `labels`, with the tflite backend."""
+    classifier = models.load_classifier(path, 'tflite')
+    predictions = np.concatenate([classifier.predict_batch(images[i:i + 500]).argmax(axis=1)
+                                  for i in range(0, len(images), 500)])
+    return float((predictions == labels).mean())
 
 
 def main(argv=None):
@@ -168,14 +196,22 @@ def main(argv=None):
     _, accuracy = model.evaluate(x_test, y_test, batch_size=256, verbose=0)
     print(f'MNIST test accuracy: {100 * accuracy:.2f}% ({len(x_test)} images)')
 
+    representative = (representative_digits(x_train, options.seed) if options.quantize
+                      else None)
     try:
-        save_for_inference(model, options.output)
+        save_for_inference(model, options.output, representative)
     except OSError as exc:
         print(f'train: cannot save the model: {exc}', file=sys.stderr)
         return 1
+    saved = [options.output, options.output.with_suffix('.tflite')]
+    if options.quantize:
+        saved.append(models.quantized_twin(options.output))
+        quantized_accuracy = tflite_accuracy(saved[-1], x_test, y_test)
+        print(f'MNIST test accuracy, int8 tflite: {100 * quantized_accuracy:.2f}% '
+              f'({len(x_test)} images)')
     curves = options.output.with_name(options.output.stem + '_curves.png')
     save_curves(history.history, curves, f'{options.model}: {100 * accuracy:.2f}% on MNIST test')
-    print(f'saved {options.output}, {options.output.with_suffix(".tflite")} and {curves}')
+    print(f'saved {", ".join(map(str, saved))} and {curves}')
     return 0
 
 
