@@ -1,6 +1,6 @@
 """The classifier node with models that fail: it never publishes what is not a probability.
 
-Real models built to fail (test_model.py's builders), a real ClassifierNode on a private rclpy
+Real models built to fail (helpers_models.py), a real ClassifierNode on a private rclpy
 context, real MNIST crops on `digit_crop`; and the real executable for start-up refusals.
 """
 
@@ -18,7 +18,7 @@ from std_msgs.msg import Float32, Int32
 
 from conftest import launch_command, spin_until
 from digit_recognition.classifier_node import ClassifierNode
-from test_model import nan_model, overflowing_model, QUANTIZED_MODEL, unnormalized_model
+from helpers_models import nan_model, overflowing_model, QUANTIZED_MODEL, unnormalized_model
 
 BRIDGE = CvBridge()
 
