@@ -141,3 +141,42 @@ def test_a_stream_that_stops_mid_way_is_reconnected(watcher, tmp_path):
     assert 'stopped delivering frames; reconnecting' in output
     assert 'is back after' in output
     assert 'Traceback' not in output
+
+
+def camera_with(ros_context, **parameters):
+    from rclpy.parameter import Parameter
+    from digit_recognition.camera_node import CameraNode
+    return CameraNode(context=ros_context, parameter_overrides=[
+        Parameter(name, value=value) for name, value in parameters.items()])
+
+
+def test_source_given_as_an_integer_means_that_device_and_other_types_are_refused(
+        ros_context):
+    from digit_recognition.sources import SourceError
+    node = camera_with(ros_context, source=2)
+    try:
+        assert (node.source.source, node.source.kind) == ('2', 'device')
+    finally:
+        node.destroy_node()
+    for value in (1.5, True, -1, ['0']):
+        with pytest.raises(SourceError, match='source must be a string or a device number'):
+            camera_with(ros_context, source=value)
+
+
+def test_a_frame_size_preprocess_would_drop_is_refused_at_start(ros_context):
+    from digit_recognition.sources import SourceError
+    with pytest.raises(SourceError, match='8192x4096 is more than the 16777216 pixels'):
+        camera_with(ros_context, image_width=8192, image_height=4096)
+
+
+def test_an_integer_source_on_the_command_line_means_that_device(tmp_path):
+    command = launch_command('camera_node', 'camera', NAMESPACE, {}, tmp_path)
+    camera = start(command + ['-p', 'source:=7'])  # as users type it
+    try:
+        time.sleep(4.0)
+        assert camera.poll() is None  # running, retrying the missing device
+    finally:
+        output = stop(camera)
+    assert "publishing device '7'" in output
+    assert "cannot open device source '7'" in output
+    assert 'Traceback' not in output

@@ -1,5 +1,7 @@
 """Frame sources and calibration files: pure code, real files."""
 
+import shutil
+
 import cv2
 import numpy as np
 import pytest
@@ -104,3 +106,48 @@ def test_read_video_frames_gives_every_frame():
     from digit_recognition.sources import read_video_frames
     frames = read_video_frames('samples/digits.mp4')
     assert len(frames) == 100 and frames[0].shape == (480, 640, 3)
+
+
+def test_an_existing_path_with_an_exclamation_mark_is_a_path_not_a_pipeline(tmp_path):
+    video = tmp_path / 'take!1.mp4'
+    shutil.copy('samples/digits.mp4', video)
+    folder = tmp_path / 'takes!'
+    write_images(folder, 2)
+    assert describe_source(str(video)) == 'file'
+    assert describe_source(str(folder)) == 'folder'
+    assert describe_source(str(folder / 'img_%03d.png')) == 'sequence'
+    assert describe_source(str(folder / '*.png')) == 'glob'
+    source = FrameSource(str(video), width=0, height=0)
+    source.open()
+    assert source.read().shape == (480, 640, 3)
+    with pytest.raises(SourceError, match='no such file') as error:
+        FrameSource(str(tmp_path / 'gone!.mp4')).open()  # not yet there, in a real folder
+    assert 'GStreamer' not in str(error.value)
+    assert describe_source('videotestsrc ! appsink') == 'gstreamer'
+    assert describe_source('filesrc location=/tmp/a.mp4 ! decodebin ! appsink') == 'gstreamer'
+
+
+def test_a_requested_size_over_the_preprocess_limit_is_refused():
+    from digit_recognition.image_encodings import MAX_PIXELS
+    with pytest.raises(SourceError, match='8192x4096 is more than the 16777216 pixels'):
+        FrameSource('0', width=8192, height=4096)
+    assert 8192 * 2048 == MAX_PIXELS
+    FrameSource('0', width=8192, height=2048)  # exactly the limit
+
+
+def test_native_frames_over_the_limit_are_scaled_down_to_what_preprocess_accepts(tmp_path):
+    from digit_recognition.image_encodings import MAX_PIXELS, to_bgr8
+    folder = tmp_path / 'huge'
+    folder.mkdir()
+    image = np.zeros((4096, 8192, 3), np.uint8)
+    image[:, 4096:] = 255  # right half white: the aspect must survive
+    cv2.imwrite(str(folder / 'wide.png'), image)
+    source = FrameSource(str(folder), width=0, height=0)
+    source.open()
+    frame = source.read()
+    height, width = frame.shape[:2]
+    assert width * height <= MAX_PIXELS and width * height > 0.99 * MAX_PIXELS
+    assert width == 2 * height
+    assert frame[0, width // 4, 0] == 0 and frame[0, 3 * width // 4, 0] == 255
+    converted = to_bgr8('bgr8', height, width, width * 3, frame.tobytes())  # preprocess's check
+    assert converted.shape == frame.shape

@@ -1,32 +1,38 @@
 """camera: publishes frames on `image_raw` and their `camera_info`, from any OpenCV source.
 
-A source that cannot be opened, or stops delivering, is reported once and retried with
-back-off until it returns; the node keeps running meanwhile.
+The source is opened and read on a thread of its own (capture.py): a camera that hangs
+never blocks this node's executor, its diagnostics, its parameter services, its shutdown,
+nor the other nodes of a `pipeline` process. A source that cannot be opened, gives no
+frame, or stops delivering is reported once and retried with back-off until it returns.
 """
 
 import sys
 import time
 
 from cv_bridge import CvBridge
+from rcl_interfaces.msg import ParameterDescriptor
+from rclpy.duration import Duration
 from rclpy.node import Node
 from rclpy.qos_overriding_options import QoSOverridingOptions
 from rclpy.task import Future
 from sensor_msgs.msg import CameraInfo, Image
 
 from digit_recognition.calibration import load_calibration, uncalibrated
+from digit_recognition.capture import CaptureThread, RateAllowance
 from digit_recognition.node_utils import declare_parameter, Diagnostics, RateMeter, run_nodes
-from digit_recognition.sources import Backoff, FrameSource, SourceError
+from digit_recognition.sources import FrameSource, SourceError
+
+SOURCE_DESCRIPTION = (
+    'csi://N (Jetson CSI), device index or path (0, /dev/video0), rtsp:// or http:// '
+    'stream, GStreamer pipeline, video file, image-sequence pattern (frames/img_%04d.png), '
+    'folder or glob of images')
 
 
 class CameraNode(Node):
 
     def __init__(self, **kwargs):
         super().__init__('camera', **kwargs)
-        source = declare_parameter(
-            self, 'source', '0',
-            'csi://N (Jetson CSI), device index or path (0, /dev/video0), rtsp:// or http:// '
-            'stream, GStreamer pipeline, video file, image-sequence pattern '
-            '(frames/img_%04d.png), folder or glob of images', read_only=True)
+        source = self._declare_source()
         width = declare_parameter(
             self, 'image_width', 640, 'Published frame width in pixels (0: as the source gives)',
             integer_range=(0, 8192), read_only=True)
@@ -47,6 +53,7 @@ class CameraNode(Node):
             'camera_calibration YAML for camera_info; empty: uncalibrated (size only)',
             read_only=True)
 
+        # Refuses a size over image_encodings.MAX_PIXELS, which preprocess would drop.
         self.source = FrameSource(source, width, height, framerate, flip_method)
         try:
             self._calibration = load_calibration(calibration_file) if calibration_file else None
@@ -55,9 +62,13 @@ class CameraNode(Node):
         # Completed when a file ends without `loop`, so main() can exit cleanly.
         self.finished = Future()
         self.frames_published = 0
-        self.read_failures = 0
-        self._backoff = Backoff()
-        self._next_attempt = 0.0
+        # A live source without a frame for two periods (at least 1 s) is not connected.
+        # A live frame is published as soon as it is read: the capture thread wakes the
+        # executor through a guard condition (thread-safe), at most `framerate` times a second.
+        self._frame_ready = self.create_guard_condition(self._publish_frame)
+        self._capture = CaptureThread(self.source, stall_sec=max(1.0, 2.0 / framerate),
+                                      on_live_frame=self._frame_ready.trigger)
+        self._allowance = RateAllowance(framerate)
         self._rate = RateMeter()
         self._bridge = CvBridge()
         # Reliable with a small queue, as camera drivers do; image subscribers choose best
@@ -68,54 +79,51 @@ class CameraNode(Node):
         self._info_publisher = self.create_publisher(CameraInfo, 'camera_info', 5)
         self.diagnostics = Diagnostics(self, self._report)
         self._timer = self.create_timer(1.0 / framerate, self._publish_frame)
+        self._capture.start()
         self.get_logger().info(
             f'publishing {self.source.kind} {source!r} on {self._publisher.topic_name} at '
             f'{framerate:g} fps ({width}x{height}, 0 = native size)')
 
-    def _open(self):
-        """Try to open the source; on failure log once, then retry with growing delays."""
-        try:
-            self.source.open()
-        except SourceError as exc:
-            delay = self._backoff.next_delay()
-            self._next_attempt = time.monotonic() + delay
-            if self._backoff.failures == 1:
-                self.get_logger().error(f'{exc}; retrying every {self._backoff.initial:g}-'
-                                        f'{self._backoff.maximum:g} s')
-                self.diagnostics.error(str(exc))
-            else:
-                self.get_logger().debug(f'{exc}; next try in {delay:g} s')
-            return False
-        if self._backoff.failures:
-            self.get_logger().info(f'{self.source.kind} {self.source.source!r} is back after '
-                                   f'{self._backoff.failures} failed attempts')
-        self._backoff.reset()
-        return True
+    def _declare_source(self):
+        """`source` as a string; an integer (`-p source:=1`, `source: 1` in YAML) is device N.
+
+        Dynamically typed (rclpy >= Galactic) so that an integer override is not refused
+        before this node can read it; any other type is a start-up error.
+        """
+        descriptor = ParameterDescriptor(
+            description=SOURCE_DESCRIPTION, read_only=True, dynamic_typing=True,
+            additional_constraints='a string; an integer N means device N')
+        value = self.declare_parameter('source', '0', descriptor).value
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return str(value)
+        if not isinstance(value, str) or not value:
+            raise SourceError(f'source must be a string or a device number (0, 1, ...); '
+                              f'got {value!r}')
+        return value
 
     def _publish_frame(self):
+        """Take the newest frame from the capture thread, if any, and publish it; never waits."""
+        self._log_events()
+        self._capture.loop = self.get_parameter('loop').value
         # A recording is not lost to the void: wait until someone listens before replaying it.
         if not self.source.is_live and self._publisher.get_subscription_count() == 0:
             return
-        if not self.source.is_open:
-            if time.monotonic() < self._next_attempt or not self._open():
-                return
-        frame = self.source.read()
-        if frame is None and not self.source.is_live and self.get_parameter('loop').value:
-            if not self._open():  # the file may have gone meanwhile
-                return
-            frame = self.source.read()
+        if self.source.is_live and not self._allowance.available():
+            return  # faster than framerate: a newer frame will replace this one
+        frame = self._capture.take()
         if frame is None:
-            if self.source.is_live:
-                self._lost()
-            else:
+            if self._capture.ended:
                 self._stop(f'{self.source.kind} {self.source.source!r} ended after '
                            f'{self.frames_published} frames')
             return
-        stamp = self.get_clock().now().to_msg()
-        msg = self._bridge.cv2_to_imgmsg(frame, encoding='bgr8')
+        # Stamped when it was read: the node's clock now, less the frame's age.
+        age_ns = max(0, int((time.monotonic() - frame.captured) * 1e9))
+        stamp = (self.get_clock().now() - Duration(nanoseconds=age_ns)).to_msg()
+        msg = self._bridge.cv2_to_imgmsg(frame.image, encoding='bgr8')
         msg.header.stamp = stamp
         msg.header.frame_id = self.get_parameter('frame_id').value
         self._publisher.publish(msg)
+        self._allowance.use()
         self._info_publisher.publish(self._camera_info(msg))
         self.frames_published += 1
         self._rate.record()
@@ -126,30 +134,39 @@ class CameraNode(Node):
         info.header = image.header
         return info
 
-    def _lost(self):
-        self.read_failures += 1
-        message = (f'{self.source.kind} {self.source.source!r} stopped delivering frames; '
-                   'reconnecting')
-        self.get_logger().error(message)
-        self.diagnostics.error(message)
-        self.source.close()
-        self._next_attempt = time.monotonic() + self._backoff.next_delay()
+    def _log_events(self):
+        """Log what the capture thread reported; its errors go to /diagnostics too."""
+        logger = self.get_logger()
+        for level, message in self._capture.events():
+            if level == 'error':
+                logger.error(message)
+                self.diagnostics.error(message)
+            elif level == 'info':
+                logger.info(message)
+            else:
+                logger.debug(message)
 
     def _stop(self, reason):
         self.get_logger().info(reason)
         self._timer.cancel()
-        self.source.close()
+        self._capture.close()
         if not self.finished.done():
             self.finished.set_result(reason)
 
     def _report(self):
-        connected = self.source.is_open or self.finished.done()
+        self._log_events()  # also when the frame timer is slow (framerate 0.1) or stopped
+        connected = self._capture.connected or self.finished.done()
         values = {'frame rate': f'{self._rate.rate():.1f}', 'frames published':
-                  self.frames_published, 'read failures': self.read_failures,
+                  self.frames_published, 'read failures': self._capture.read_failures,
                   'camera connected': connected, 'source': self.source.source}
         if connected:
             return 'ok', 'publishing' if not self.finished.done() else 'source ended', values
         return 'error', 'camera not connected: retrying', values
+
+    def destroy_node(self):
+        # Bounded: a capture thread still blocked in OpenCV is a daemon and ends on its own.
+        self._capture.close()
+        super().destroy_node()
 
 
 def main(args=None):

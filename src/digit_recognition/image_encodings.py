@@ -28,7 +28,9 @@ _ENCODINGS = {
     'yuyv': (2, np.uint8, cv2.COLOR_YUV2BGR_YUYV),
 }
 SUPPORTED_ENCODINGS = tuple(_ENCODINGS)
-MAX_PIXELS = 4096 * 4096  # beyond any camera this node is for; refuse rather than run out
+# Beyond any camera this package is for; refuse rather than run out. The camera shares it:
+# it refuses a larger image_width x image_height and scales larger native frames down.
+MAX_PIXELS = 4096 * 4096
 
 
 _PACKED_YUV = ('yuv422', 'uyvy', 'yuv422_yuy2', 'yuyv')

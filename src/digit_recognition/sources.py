@@ -4,19 +4,24 @@
   csi://0                  Jetson CSI camera through nvarguscamerasrc (GStreamer)
   0, /dev/video0           V4L2 device (USB camera)
   rtsp://..., http://...   network stream (OpenCV's FFmpeg backend)
-  '... ! appsink'          explicit GStreamer pipeline
+  '... ! appsink'          explicit GStreamer pipeline (an existing path with '!' is a path)
   video.mp4                video file
   frames/img_%04d.png      numbered image sequence
   frames/, frames/*.png    folder of images, or a glob pattern, in name order
 csi:// and pipelines need OpenCV built with GStreamer (JetPack's is; PyPI wheels are not).
+Frames are at most image_encodings.MAX_PIXELS, the limit preprocess accepts: a larger
+requested size is refused, larger native frames are scaled down to fit.
 """
 
 from fractions import Fraction
 import glob
 import os
 import re
+import time
 
 import cv2
+
+from digit_recognition.image_encodings import MAX_PIXELS
 
 # A printf-style frame number (img_%03d.png) marks an image sequence for OpenCV.
 _SEQUENCE_PATTERN = re.compile(r'%0?\d*d')
@@ -24,6 +29,9 @@ _URL = re.compile(r'^[a-z][a-z0-9+.-]*://', re.IGNORECASE)
 IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp', '.pgm', '.ppm')
 # Sources that deliver until they fail, rather than come to an end.
 LIVE_KINDS = ('csi', 'device', 'stream', 'gstreamer')
+# OpenCV's FFmpeg waits 30 s by default for a stream that accepts and does not answer.
+STREAM_OPEN_TIMEOUT_MS = 5000
+STREAM_READ_TIMEOUT_MS = 3000
 
 
 class SourceError(RuntimeError):
@@ -34,7 +42,7 @@ def describe_source(source):
     """The kind of source a `source` string names (see the module's docstring)."""
     if source.startswith('csi://'):
         return 'csi'
-    if '!' in source:
+    if '!' in source and not _names_a_path(source):
         return 'gstreamer'
     if _URL.match(source):
         return 'stream'
@@ -47,6 +55,33 @@ def describe_source(source):
     if glob.has_magic(source):
         return 'glob'
     return 'file'
+
+
+def _names_a_path(source):
+    """An existing file or folder, or a name inside an existing folder (a '!' in it is not
+    GStreamer's: 'my!video.mp4', 'takes!/img_%04d.png')."""
+    if os.path.exists(source):
+        return True
+    folder = os.path.dirname(source)
+    return bool(folder) and os.path.isdir(folder)
+
+
+def check_frame_size(width, height):
+    """SourceError if width x height is over MAX_PIXELS, the most preprocess accepts."""
+    if width * height > MAX_PIXELS:
+        raise SourceError(f'image_width x image_height {width}x{height} is more than the '
+                          f'{MAX_PIXELS} pixels preprocess accepts; choose a smaller size, or '
+                          '0 x 0 for the native size, scaled down to fit')
+
+
+def fit_pixels(frame, max_pixels=MAX_PIXELS):
+    """The frame scaled down, aspect kept, to at most max_pixels pixels; unchanged if it fits."""
+    height, width = frame.shape[:2]
+    if width * height <= max_pixels:
+        return frame
+    scale = (max_pixels / (width * height)) ** 0.5
+    size = (max(1, int(width * scale)), max(1, int(height * scale)))
+    return cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
 
 
 def csi_pipeline(sensor_id, width, height, framerate, flip_method=0):
@@ -101,12 +136,14 @@ class FrameSource:
     """Reads frames from a `source` string; finite sources can replay from the start."""
 
     def __init__(self, source, width=0, height=0, framerate=30.0, flip_method=0):
+        check_frame_size(width, height)
         self.source = source
         self.kind = describe_source(source)
         self.width = width
         self.height = height
         self.framerate = framerate
         self.flip_method = flip_method
+        self.read_at = 0.0  # time.monotonic() when the last frame came from OpenCV
         self._capture = None
 
     @property
@@ -141,7 +178,9 @@ class FrameSource:
             return _ImageFiles(_image_files(self.source, self.kind))
         if self.kind == 'file' and not os.path.isfile(self.source):
             raise SourceError(f'no such file: {self.source}')
-        return cv2.VideoCapture(self.source)  # file, sequence, stream: FFmpeg or images
+        if self.kind == 'stream' and _stream_timeouts():
+            return cv2.VideoCapture(self.source, cv2.CAP_ANY, _stream_timeouts())
+        return cv2.VideoCapture(self.source)  # file, sequence: FFmpeg or images
 
     def open(self):
         """Open (or reopen) the source; SourceError says why it cannot be."""
@@ -155,10 +194,12 @@ class FrameSource:
         self._capture = capture
 
     def read(self):
-        """The next frame as bgr8, resized to width x height when both are set; None if none."""
+        """The next frame as bgr8, resized to width x height when both are set (else scaled
+        down to MAX_PIXELS if larger); None if none."""
         if self._capture is None:
             return None
         ok, frame = self._capture.read()
+        self.read_at = time.monotonic()
         if not ok or frame is None or frame.size == 0:
             return None
         if frame.ndim == 2:
@@ -167,12 +208,23 @@ class FrameSource:
             frame = cv2.cvtColor(frame, cv2.COLOR_BGRA2BGR)
         if self.width and self.height and frame.shape[:2] != (self.height, self.width):
             frame = cv2.resize(frame, (self.width, self.height), interpolation=cv2.INTER_AREA)
-        return frame
+        return fit_pixels(frame)
 
     def close(self):
         if self._capture is not None:
             self._capture.release()
             self._capture = None
+
+
+def _stream_timeouts():
+    """VideoCapture params bounding how long FFmpeg waits to open and to read a stream,
+    where this OpenCV has them (older builds keep FFmpeg's 30 s)."""
+    params = []
+    for name, milliseconds in (('CAP_PROP_OPEN_TIMEOUT_MSEC', STREAM_OPEN_TIMEOUT_MS),
+                               ('CAP_PROP_READ_TIMEOUT_MSEC', STREAM_READ_TIMEOUT_MS)):
+        if hasattr(cv2, name):
+            params += [getattr(cv2, name), milliseconds]
+    return params
 
 
 def read_video_frames(path):
