@@ -177,3 +177,16 @@ def test_a_set_parameters_request_of_unknown_type_is_one_line_and_pipeline_keeps
     assert_quiet_exit(process, returncode)
     failures = [line for line in process.lines if 'callback failed' in line]
     assert len(failures) == 1 and '99' in failures[0], process.output
+
+
+def test_an_unreadable_camera_calibration_is_one_line_naming_it_and_exit_code_1(tmp_path):
+    calibration = tmp_path / 'calibration.yaml'
+    calibration.write_text('camera_matrix: [1, 2\n')
+    result = subprocess.run(
+        [str(executable('camera_node')), '--ros-args', '-r', '__ns:=/faults',
+         '-p', f'source:={SAMPLE_VIDEO}', '-p', f'camera_info_file:={calibration}'],
+        capture_output=True, text=True, timeout=60)
+    output = (result.stdout + result.stderr).strip()
+    assert result.returncode == 1, output
+    assert len(output.splitlines()) == 1, output
+    assert '[ERROR]' in output and str(calibration) in output, output
