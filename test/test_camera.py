@@ -180,3 +180,29 @@ def test_an_integer_source_on_the_command_line_means_that_device(tmp_path):
     assert "publishing device '7'" in output
     assert "cannot open device source '7'" in output
     assert 'Traceback' not in output
+
+
+def test_frames_are_published_as_jpeg_on_image_raw_compressed_when_asked(ros_context, tmp_path):
+    from sensor_msgs.msg import CompressedImage
+    from digit_recognition.image_encodings import decode_compressed
+    executor = SingleThreadedExecutor(context=ros_context)
+    node = Node('compressed_watcher', namespace=NAMESPACE, context=ros_context)
+    executor.add_node(node)
+    compressed = []
+    # Only this subscriber: a recording is replayed for it too.
+    node.create_subscription(CompressedImage, 'image_raw/compressed', compressed.append,
+                             qos_profile_sensor_data)
+    camera = start(launch_command('camera_node', 'camera', NAMESPACE, {
+        'source': str(REPO / 'samples' / 'digits.mp4'), 'publish_compressed': True,
+        'jpeg_quality': 90}, tmp_path))
+    try:
+        assert spin_until(executor, lambda: len(compressed) >= 5, 30.0)
+    finally:
+        output = stop(camera)
+        executor.shutdown()
+        node.destroy_node()
+    msg = compressed[-1]
+    assert msg.format == 'bgr8; jpeg compressed bgr8', output
+    assert msg.header.frame_id == 'camera' and msg.header.stamp.sec > 0
+    assert decode_compressed(msg.format, msg.data).shape == (480, 640, 3)
+    assert len(msg.data) < 640 * 480 * 3 / 5

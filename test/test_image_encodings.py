@@ -1,8 +1,12 @@
+import array
+
 import cv2
 import numpy as np
 import pytest
 
-from digit_recognition.image_encodings import MAX_PIXELS, to_bgr8, to_mono8
+from digit_recognition.image_encodings import (
+    compressed_size, decode_compressed, encode_jpeg, JPEG_FORMAT, MAX_PIXELS,
+    parse_compressed_format, to_bgr8, to_mono8)
 
 BGR = np.zeros((4, 6, 3), np.uint8)
 BGR[:, :, 0], BGR[:, :, 1], BGR[:, :, 2] = 10, 120, 240  # blue, green, red
@@ -72,3 +76,116 @@ def test_bad_images_raise_value_error(change, message):
 def test_odd_width_yuv_is_refused():
     with pytest.raises(ValueError, match='even width'):
         to_bgr8('yuv422', 2, 3, 6, bytes(12))
+
+
+# --- sensor_msgs/CompressedImage ---------------------------------------------------------------
+
+FRAME = np.zeros((48, 64, 3), np.uint8)
+FRAME[:, :32] = (10, 120, 240)  # left half orange (BGR), right half black
+JPEG = cv2.imencode('.jpg', FRAME, [cv2.IMWRITE_JPEG_QUALITY, 95])[1].tobytes()
+PNG = cv2.imencode('.png', FRAME)[1].tobytes()
+
+
+def assert_like_frame(image, tolerance=12):
+    """Orange left, black right, away from the edge JPEG blurs (and in BGR order)."""
+    assert np.abs(image[:, :24].astype(int) - (10, 120, 240)).max() <= tolerance
+    assert image[:, 40:].max() <= tolerance
+
+
+@pytest.mark.parametrize('format_, expected', [
+    ('bgr8; jpeg compressed bgr8', ('jpeg', False)),   # image_transport, a bgr8 camera
+    ('rgb8; jpeg compressed bgr8', ('jpeg', False)),   # an rgb8 camera: still stored as BGR
+    ('rgb8; png compressed rgb8', ('png', True)),
+    ('rgb8; png compressed ', ('png', True)),          # older plugins: the encoding's order
+    ('mono8; png compressed ', ('png', False)),
+    ('jpeg', ('jpeg', False)),                          # a plain file's format
+    ('JPG', ('jpeg', False)),
+    (' png ', ('png', False)),
+])
+def test_compressed_formats_as_image_transport_writes_them(format_, expected):
+    assert parse_compressed_format(format_) == expected
+
+
+@pytest.mark.parametrize('format_, message', [
+    ('16UC1; compressedDepth png', 'compressedDepth'),
+    ('tiff', 'unsupported compressed format'),
+    ('', 'unsupported compressed format'),
+    ('bgr8; theora compressed bgr8', 'unsupported'),
+])
+def test_other_compressed_formats_are_refused_by_name(format_, message):
+    with pytest.raises(ValueError, match=message):
+        parse_compressed_format(format_)
+
+
+@pytest.mark.parametrize('format_, data', [
+    ('bgr8; jpeg compressed bgr8', JPEG), ('jpeg', JPEG),
+    ('bgr8; png compressed bgr8', PNG), ('png', PNG)])
+def test_jpeg_and_png_decode_to_the_frame_as_bgr8(format_, data):
+    image = decode_compressed(format_, array.array('B', data))  # as rclpy gives msg.data
+    assert image.shape == FRAME.shape and image.dtype == np.uint8
+    assert_like_frame(image)
+
+
+def test_rgb_ordered_data_is_swapped_to_bgr():
+    rgb_png = cv2.imencode('.png', FRAME[:, :, ::-1])[1].tobytes()
+    np.testing.assert_array_equal(decode_compressed('rgb8; png compressed rgb8', rgb_png), FRAME)
+
+
+def test_grey_and_16_bit_pngs_become_bgr8():
+    grey = cv2.imencode('.png', np.full((8, 8), 77, np.uint8))[1].tobytes()
+    deep = cv2.imencode('.png', np.full((8, 8), 77 << 8, np.uint16))[1].tobytes()
+    for data in (grey, deep):
+        image = decode_compressed('png', data)
+        assert image.shape == (8, 8, 3) and (image == 77).all()
+
+
+def test_sizes_are_read_from_the_headers():
+    assert compressed_size('jpeg', JPEG) == (64, 48)
+    assert compressed_size('png', PNG) == (64, 48)
+
+
+def oversized_png():
+    """A PNG whose header claims 8192x8192: the size is refused before any pixel is decoded."""
+    data = bytearray(PNG)
+    data[16:24] = (8192).to_bytes(4, 'big') * 2
+    return bytes(data)
+
+
+@pytest.mark.parametrize('format_, data, message', [
+    ('jpeg', b'', 'empty JPEG'),
+    ('jpeg', JPEG[:len(JPEG) // 2], 'truncated JPEG'),
+    ('png', PNG[:len(PNG) // 2], 'truncated PNG'),
+    ('png', PNG[:20], 'truncated or corrupt PNG'),
+    ('jpeg', PNG, 'format says jpeg but the data is PNG'),
+    ('png', b'GIF89a' + bytes(40), 'not PNG data'),
+    ('jpeg', JPEG[:2] + bytes(200) + b'\xff\xd9', 'not JPEG data'),
+    ('jpeg', JPEG[:3] + b'\xe0\x00\x01' + bytes(200) + b'\xff\xd9', 'corrupt JPEG'),
+    ('png', oversized_png(), 'larger than'),
+])
+def test_corrupt_or_absurd_compressed_data_raises_value_error(format_, data, message):
+    with pytest.raises(ValueError, match=message):
+        decode_compressed(format_, data)
+
+
+def test_random_bytes_behind_valid_headers_never_raise_anything_but_value_error():
+    rng = np.random.default_rng(0)
+    for data in (JPEG, PNG):
+        for _ in range(200):
+            corrupt = bytearray(data)
+            at = rng.integers(0, len(corrupt), 8)
+            corrupt[at[0]:at[0] + 16] = rng.integers(0, 256, 16, dtype=np.uint8).tobytes()
+            corrupt[at[1]] ^= 0xFF
+            try:
+                image = decode_compressed('jpeg' if data is JPEG else 'png', bytes(corrupt))
+            except ValueError:
+                continue
+            assert image.dtype == np.uint8 and image.shape[2] == 3
+
+
+def test_jpeg_encoding_round_trips_and_refuses_a_bad_quality():
+    data = encode_jpeg(FRAME, 90)
+    assert compressed_size('jpeg', data) == (64, 48)
+    assert_like_frame(decode_compressed(JPEG_FORMAT, data))
+    assert len(encode_jpeg(FRAME, 10)) < len(data)
+    with pytest.raises(ValueError, match='1-100'):
+        encode_jpeg(FRAME, 0)

@@ -197,6 +197,46 @@ def test_image_qos_can_be_overridden_from_parameters(harness, ros_context):
     assert info.qos_profile.reliability == ReliabilityPolicy.RELIABLE
 
 
+def test_compressed_transport_reads_jpeg_and_png_and_drops_corrupt_data(harness, ros_context):
+    from diagnostic_msgs.msg import DiagnosticArray
+    from sensor_msgs.msg import CompressedImage
+    executor, tester, add = harness
+    node = add(PreprocessNode(context=ros_context, parameter_overrides=[
+        Parameter('image_transport', value='compressed')]))
+    crops, statuses = [], []
+    tester.create_subscription(Image, 'digit_crop', crops.append, 10)
+    tester.create_subscription(
+        DiagnosticArray, '/diagnostics',
+        lambda msg: statuses.extend(s for s in msg.status if s.name == '/preprocess'), 10)
+    frames = tester.create_publisher(CompressedImage, 'image_raw/compressed', 5)
+    frame = grey_square_frame(ink=40)
+    jpeg = CompressedImage(format='bgr8; jpeg compressed bgr8',
+                           data=cv2.imencode('.jpg', frame)[1].tobytes())
+    png = CompressedImage(format='png', data=cv2.imencode('.png', frame)[1].tobytes())
+    corrupt = CompressedImage(format='jpeg', data=bytes(jpeg.data)[:5000])
+    for good in (jpeg, png):
+        crops.clear()
+        assert spin_until(executor, lambda: frames.publish(good) or crops, 10.0)
+        assert BRIDGE.imgmsg_to_cv2(crops[-1]).shape == (28, 28)
+    dropped = node.frames_dropped
+    assert spin_until(executor, lambda: frames.publish(corrupt) or
+                      node.frames_dropped > dropped, 5.0)
+    crops.clear()  # and it goes on reading the good ones
+    assert spin_until(executor, lambda: frames.publish(jpeg) or crops, 10.0)
+    assert spin_until(executor, lambda: statuses and 'truncated JPEG' in {
+        kv.key: kv.value for kv in statuses[-1].values}['last error'], 3.0)
+    assert statuses[-1].message == 'processing frames'
+
+
+def test_raw_transport_does_not_listen_to_compressed_frames(harness, ros_context):
+    from sensor_msgs.msg import CompressedImage
+    executor, tester, add = harness
+    add(PreprocessNode(context=ros_context))
+    frames = tester.create_publisher(CompressedImage, 'image_raw/compressed', 5)
+    assert not spin_until(executor, lambda: frames.get_subscription_count() > 0, 1.0)
+    assert tester.count_subscribers('/image_raw') == 1
+
+
 def test_preprocess_and_classifier_report_on_diagnostics(harness, ros_context):
     from diagnostic_msgs.msg import DiagnosticArray
     executor, tester, add = harness

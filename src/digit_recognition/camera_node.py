@@ -4,6 +4,10 @@ The source is opened and read on a thread of its own (capture.py): a camera that
 never blocks this node's executor, its diagnostics, its parameter services, its shutdown,
 nor the other nodes of a `pipeline` process. A source that cannot be opened, gives no
 frame, or stops delivering is reported once and retried with back-off until it returns.
+
+With `publish_compressed`, each frame is also published as a JPEG on `image_raw/compressed`
+(sensor_msgs/CompressedImage, as image_transport's compressed plugin names and writes it), for
+a preprocess node on another machine: encoded only while someone subscribes to it.
 """
 
 import sys
@@ -15,10 +19,11 @@ from rclpy.duration import Duration
 from rclpy.node import Node
 from rclpy.qos_overriding_options import QoSOverridingOptions
 from rclpy.task import Future
-from sensor_msgs.msg import CameraInfo, Image
+from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 
 from digit_recognition.calibration import load_calibration, uncalibrated
 from digit_recognition.capture import CaptureThread, RateAllowance
+from digit_recognition.image_encodings import encode_jpeg, JPEG_FORMAT
 from digit_recognition.node_utils import declare_parameter, Diagnostics, RateMeter, run_nodes
 from digit_recognition.sources import FrameSource, SourceError
 
@@ -52,6 +57,14 @@ class CameraNode(Node):
             self, 'camera_info_file', '',
             'camera_calibration YAML for camera_info; empty: uncalibrated (size only)',
             read_only=True)
+        publish_compressed = declare_parameter(
+            self, 'publish_compressed', False,
+            'Also publish each frame as JPEG on image_raw/compressed (image_transport\'s '
+            'name and format), while someone subscribes to it', read_only=True)
+        declare_parameter(
+            self, 'jpeg_quality', 80,
+            'JPEG quality of image_raw/compressed, 1-100 (higher: larger, sharper)',
+            integer_range=(1, 100))
 
         # Refuses a size over image_encodings.MAX_PIXELS, which preprocess would drop.
         self.source = FrameSource(source, width, height, framerate, flip_method)
@@ -77,6 +90,10 @@ class CameraNode(Node):
         self._publisher = self.create_publisher(Image, 'image_raw', 5,
                                                 qos_overriding_options=overridable)
         self._info_publisher = self.create_publisher(CameraInfo, 'camera_info', 5)
+        # Same QoS as image_raw. A remap of image_raw does not move it (nor in image_transport).
+        self._compressed_publisher = self.create_publisher(
+            CompressedImage, 'image_raw/compressed', 5,
+            qos_overriding_options=overridable) if publish_compressed else None
         self.diagnostics = Diagnostics(self, self._report)
         self._timer = self.create_timer(1.0 / framerate, self._publish_frame)
         self._capture.start()
@@ -106,7 +123,7 @@ class CameraNode(Node):
         self._log_events()
         self._capture.loop = self.get_parameter('loop').value
         # A recording is not lost to the void: wait until someone listens before replaying it.
-        if not self.source.is_live and self._publisher.get_subscription_count() == 0:
+        if not self.source.is_live and not self._listened_to():
             return
         if self.source.is_live and not self._allowance.available():
             return  # faster than framerate: a newer frame will replace this one
@@ -123,10 +140,30 @@ class CameraNode(Node):
         msg.header.stamp = stamp
         msg.header.frame_id = self.get_parameter('frame_id').value
         self._publisher.publish(msg)
+        self._publish_compressed(frame.image, msg.header)
         self._allowance.use()
         self._info_publisher.publish(self._camera_info(msg))
         self.frames_published += 1
         self._rate.record()
+
+    def _listened_to(self):
+        return self._publisher.get_subscription_count() > 0 or (
+            self._compressed_publisher is not None
+            and self._compressed_publisher.get_subscription_count() > 0)
+
+    def _publish_compressed(self, image, header):
+        """The frame as JPEG on image_raw/compressed, same header; only while subscribed."""
+        if (self._compressed_publisher is None
+                or self._compressed_publisher.get_subscription_count() == 0):
+            return
+        try:
+            data = encode_jpeg(image, self.get_parameter('jpeg_quality').value)
+        except ValueError as exc:
+            self.diagnostics.error(f'JPEG not published: {exc}')
+            self.get_logger().warning(f'JPEG not published: {exc}', throttle_duration_sec=5.0)
+            return
+        self._compressed_publisher.publish(
+            CompressedImage(header=header, format=JPEG_FORMAT, data=data))
 
     def _camera_info(self, image):
         fields = self._calibration or uncalibrated(image.width, image.height)

@@ -87,3 +87,138 @@ def to_mono8(encoding, height, width, step, data, is_bigendian=False):
     if pixels.shape[2] == 1:  # the common case for crops: no round trip through colour
         return pixels[:, :, 0]
     return cv2.cvtColor(_as_bgr8(pixels, encoding), cv2.COLOR_BGR2GRAY)
+
+
+# sensor_msgs/CompressedImage, as image_transport's compressed plugin writes it: `format` is
+# "<encoding>; <codec> compressed <channel order>" ("bgr8; jpeg compressed bgr8",
+# "rgb8; jpeg compressed bgr8", "mono8; png compressed ") or, from older plugins and other
+# tools, just "jpeg" or "png". Only JPEG and PNG are read: OpenCV would decode a dozen other
+# formats (TIFF, OpenEXR, ...) that nobody sends here, each one more parser exposed.
+COMPRESSED_FORMATS = ('jpeg', 'png')
+JPEG_FORMAT = 'bgr8; jpeg compressed bgr8'  # what the camera writes, as image_transport does
+_CODEC_NAMES = {'jpeg': 'jpeg', 'jpg': 'jpeg', 'png': 'png'}
+_SIGNATURES = {'jpeg': b'\xff\xd8\xff', 'png': b'\x89PNG\r\n\x1a\n'}
+_PNG_END = b'\x00\x00\x00\x00IEND\xaeB`\x82'  # the IEND chunk every whole PNG ends with
+# JPEG start-of-frame markers (they carry the size): C0-CF except DHT, JPG and DAC.
+_JPEG_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+_JPEG_NO_LENGTH = frozenset([0x01, *range(0xD0, 0xD8)])  # TEM, RSTn: markers without a length
+_IMREAD = cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION  # 8-bit BGR, pixels as stored
+
+
+def parse_compressed_format(format_: str):
+    """(codec, rgb): `jpeg` or `png`, and whether the data's channels are in RGB order.
+
+    The channel order is the one named after "compressed" ("compressed bgr8": as OpenCV
+    decodes; "compressed rgb8": red first), else the encoding's ("rgb8; png compressed ");
+    a bare "jpeg" or "png" is an ordinary file, in OpenCV's order. image_transport's own
+    subscriber decides the same way. Raises ValueError for anything but JPEG or PNG.
+    """
+    text = format_.strip().lower()
+    if 'compresseddepth' in text:
+        raise ValueError(f'compressed format {format_!r} is a compressedDepth image (depth '
+                         f'in PNG behind a header of its own): not supported')
+    encoding, _, rest = text.partition(';') if ';' in text else ('', '', text)
+    words = rest.split()
+    codec = _CODEC_NAMES.get(words[0] if words else '')
+    if codec is None:
+        raise ValueError(f'unsupported compressed format {format_!r} (supported: '
+                         f'{", ".join(COMPRESSED_FORMATS)}, as "jpeg" or '
+                         f'"bgr8; jpeg compressed bgr8")')
+    named = words[words.index('compressed') + 1:] if 'compressed' in words else []
+    order = named[0] if named else encoding.strip()
+    return codec, order.startswith('rgb')
+
+
+def compressed_size(codec: str, data) -> tuple:
+    """(width, height) read from a JPEG's or PNG's header, without decoding it.
+
+    Raises ValueError if the data is not a whole image of that codec (another signature, a
+    header cut short, a JPEG without end marker, a PNG without IEND chunk).
+    """
+    data = memoryview(data).cast('B')
+    name = codec.upper()
+    if len(data) == 0:
+        raise ValueError(f'empty {name} data')
+    if bytes(data[:len(_SIGNATURES[codec])]) != _SIGNATURES[codec]:
+        for other, signature in _SIGNATURES.items():
+            if bytes(data[:len(signature)]) == signature:
+                raise ValueError(f'format says {codec} but the data is {other.upper()}')
+        raise ValueError(f'not {name} data (starts with {bytes(data[:8]).hex(" ")})')
+    if codec == 'png':
+        # The IHDR chunk comes first: length 13, "IHDR", width, height (big-endian).
+        if len(data) < 33 or bytes(data[12:16]) != b'IHDR':
+            raise ValueError(f'truncated or corrupt PNG: no IHDR chunk in {len(data)} bytes')
+        if bytes(data[-12:]) != _PNG_END:
+            raise ValueError(f'truncated PNG: {len(data)} bytes without the IEND chunk')
+        return (int.from_bytes(data[16:20], 'big'), int.from_bytes(data[20:24], 'big'))
+    if not bytes(data[-64:]).rstrip(b'\x00').endswith(b'\xff\xd9'):
+        raise ValueError(f'truncated JPEG: {len(data)} bytes without its end marker')
+    return _jpeg_size(data)
+
+
+def _jpeg_size(data):
+    """(width, height) from the first start-of-frame segment, walking the header segments."""
+    at = 2
+    while at + 4 <= len(data):
+        if data[at] != 0xFF:
+            raise ValueError(f'corrupt JPEG: no segment marker at byte {at}')
+        marker = data[at + 1]
+        if marker == 0xFF:  # fill byte
+            at += 1
+            continue
+        if marker in _JPEG_NO_LENGTH:
+            at += 2
+            continue
+        if marker in (0xD9, 0xDA):  # end of image, start of scan: no size came before
+            raise ValueError('corrupt JPEG: no frame header (SOF) before its image data')
+        length = (data[at + 2] << 8) | data[at + 3]
+        if length < 2:
+            raise ValueError(f'corrupt JPEG: segment of length {length} at byte {at}')
+        if marker in _JPEG_SOF:
+            if at + 9 > len(data) or length < 7:
+                break
+            height = (data[at + 5] << 8) | data[at + 6]
+            width = (data[at + 7] << 8) | data[at + 8]
+            return width, height
+        at += 2 + length
+    raise ValueError(f'truncated or corrupt JPEG: no frame header (SOF) in {len(data)} bytes')
+
+
+def decode_compressed(format_: str, data) -> np.ndarray:
+    """A bgr8 [H, W, 3] image from the fields of a sensor_msgs/CompressedImage.
+
+    `data` is bytes-like (bytes, array.array('B') as rclpy gives it). Grey images become
+    three equal channels; 16-bit PNGs keep their top 8 bits; data in RGB order (format
+    "...compressed rgb8") is swapped to BGR. Raises ValueError for a format other than
+    JPEG or PNG, data that is not a whole image of that format, a size that is zero or over
+    MAX_PIXELS (read from the header, before any pixel is decoded), or data OpenCV cannot
+    decode.
+    """
+    codec, rgb = parse_compressed_format(format_)
+    width, height = compressed_size(codec, data)
+    if width <= 0 or height <= 0:
+        raise ValueError(f'empty {width}x{height} {codec.upper()} image')
+    if width * height > MAX_PIXELS:
+        raise ValueError(f'{width}x{height} {codec.upper()} image is larger than {MAX_PIXELS} '
+                         f'pixels')
+    try:
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), _IMREAD)
+    except cv2.error as exc:
+        raise ValueError(f'corrupt {codec.upper()}: {" ".join(str(exc).split())}') from None
+    if image is None or image.size == 0:
+        raise ValueError(f'corrupt {codec.upper()}: {len(data)} bytes OpenCV cannot decode')
+    if image.shape[:2] != (height, width):  # a second frame header, or a lying one
+        raise ValueError(f'corrupt {codec.upper()}: header says {width}x{height}, data '
+                         f'decodes to {image.shape[1]}x{image.shape[0]}')
+    return cv2.cvtColor(image, cv2.COLOR_RGB2BGR) if rgb else image
+
+
+def encode_jpeg(image_bgr8: np.ndarray, quality: int) -> bytes:
+    """JPEG bytes of a bgr8 [H, W, 3] (or mono8 [H, W]) image, quality 1-100, for a
+    CompressedImage with format JPEG_FORMAT (for bgr8). Raises ValueError if it cannot."""
+    if not 1 <= quality <= 100:
+        raise ValueError(f'JPEG quality must be 1-100, got {quality}')
+    ok, encoded = cv2.imencode('.jpg', image_bgr8, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    if not ok:
+        raise ValueError(f'OpenCV could not encode a {image_bgr8.shape} image as JPEG')
+    return encoded.tobytes()
