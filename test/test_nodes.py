@@ -237,6 +237,46 @@ def test_raw_transport_does_not_listen_to_compressed_frames(harness, ros_context
     assert tester.count_subscribers('/image_raw') == 1
 
 
+def test_frame_subscription_follows_the_reliability_of_its_publishers(harness, ros_context):
+    from rclpy.qos import QoSProfile, ReliabilityPolicy
+    executor, tester, add = harness
+    add(PreprocessNode(context=ros_context))
+    crops = []
+    tester.create_subscription(Image, 'digit_crop', crops.append, 10)
+    frame = BRIDGE.cv2_to_imgmsg(grey_square_frame(ink=40), encoding='bgr8')
+
+    def subscribed():
+        return [info.qos_profile.reliability
+                for info in tester.get_subscriptions_info_by_topic('/image_raw')]
+
+    def settles_on(reliability, publisher):
+        # Frames keep coming while it switches: the old subscription goes after the new
+        # one has its first frame.
+        return spin_until(executor, lambda: publisher.publish(frame) or
+                          subscribed() == [reliability], 5.0)
+
+    assert subscribed() == [ReliabilityPolicy.BEST_EFFORT]  # matches any publisher
+    reliable = tester.create_publisher(Image, 'image_raw', 5)
+    assert settles_on(ReliabilityPolicy.RELIABLE, reliable)
+    crops.clear()
+    assert spin_until(executor, lambda: reliable.publish(frame) or crops, 5.0)
+    best_effort = tester.create_publisher(
+        Image, 'image_raw', QoSProfile(depth=5, reliability=ReliabilityPolicy.BEST_EFFORT))
+    assert settles_on(ReliabilityPolicy.BEST_EFFORT, best_effort)
+    crops.clear()
+    assert spin_until(executor, lambda: best_effort.publish(frame) or crops, 5.0)
+
+
+def test_matching_reliability_is_reliable_only_when_every_publisher_is():
+    from rclpy.qos import ReliabilityPolicy
+    from digit_recognition.matched_subscription import matching_reliability
+    best_effort, reliable = ReliabilityPolicy.BEST_EFFORT, ReliabilityPolicy.RELIABLE
+    assert matching_reliability([True, True], best_effort) == reliable
+    assert matching_reliability([True, False], reliable) == best_effort
+    assert matching_reliability([], reliable) == reliable  # nobody to match: no change
+    assert matching_reliability([], best_effort) == best_effort
+
+
 def test_preprocess_and_classifier_report_on_diagnostics(harness, ros_context):
     from diagnostic_msgs.msg import DiagnosticArray
     executor, tester, add = harness

@@ -275,3 +275,14 @@ def test_the_shadow_of_a_hand_is_no_digit():
     for seed in (35, 50, 61, 68, 69):
         frame, _ = render_blank('shadowed', np.random.default_rng(seed), 'hand')
         assert preprocess_frame(frame, 100, 200, DEFAULT_THRESHOLD_MODE) is None
+
+
+@pytest.mark.parametrize('mode', THRESHOLD_MODES)
+def test_frames_of_a_pixel_or_two_give_no_digit_and_raise_nothing(mode):
+    # A 1x1 frame made OpenCV's resize fail in the printed-line search (found by test_fuzz).
+    for height in (1, 2, 3):
+        for width in (1, 2, 3):
+            for value in (0, 255):
+                frame = np.full((height, width, 3), value, np.uint8)
+                crop = preprocess_frame(frame, 100, 200, mode, 'mnist')
+                assert crop is None or crop.shape == (28, 28)

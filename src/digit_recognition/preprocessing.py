@@ -257,6 +257,8 @@ def erase_printed_lines(ink: np.ndarray, min_length: int) -> np.ndarray:
     from edge to edge, as printed lines cross the whole sheet.
     """
     height, width = ink.shape
+    if min(height, width) < 2:
+        return ink  # no room for a line, nor for the half-resolution image
     half = cv2.resize(ink, (width // 2, height // 2), interpolation=cv2.INTER_AREA)
     _, half = cv2.threshold(half, 0, 255, cv2.THRESH_BINARY)  # any ink in the 2x2 block
     if np.count_nonzero(half) > MAX_LINED_INK * half.size:
