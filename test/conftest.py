@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 import yaml
 
+from digit_recognition.transport import profile_variables
+
 REPO = Path(__file__).resolve().parents[1]
 PARAMS_FILE = REPO / 'config' / 'params.yaml'
 SAMPLE_FILE = REPO / 'test' / 'data' / 'mnist_sample.npz'
@@ -35,8 +37,10 @@ def executable(name):
 os.environ['ROS_DOMAIN_ID'] = str(random.randint(1, 100))
 os.environ['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
-# As the launch file does: full frames through shared memory, for this process and children.
-os.environ['FASTDDS_DEFAULT_PROFILES_FILE'] = str(REPO / 'config' / 'fastdds.xml')
+# As the launch file does: full frames through shared memory, for this process and children,
+# in every variable this distro's Fast DDS reads (Jazzy's Fast DDS 2 ignores the FASTDDS_ one).
+for _variable in profile_variables():
+    os.environ[_variable] = str(REPO / 'config' / 'fastdds.xml')
 
 
 @pytest.fixture(scope='session')

@@ -40,9 +40,15 @@ def test_frames_come_from_the_reused_heap_once_buffers_are_kept():
     assert mapped_blocks_for_one_frame('reuse') == 0
 
 
+def unset_profile_variables(monkeypatch, *others):
+    """Unset them for this test; whatever the code under test sets is undone afterwards."""
+    for name in ('FASTDDS_DEFAULT_PROFILES_FILE', 'FASTRTPS_DEFAULT_PROFILES_FILE', *others):
+        monkeypatch.setenv(name, 'recorded')  # so that monkeypatch restores it
+        monkeypatch.delenv(name)
+
+
 def test_shipped_profile_is_applied_unless_the_user_set_one(monkeypatch):
-    for name in ('FASTDDS_DEFAULT_PROFILES_FILE', 'FASTRTPS_DEFAULT_PROFILES_FILE', 'ROS_DISTRO'):
-        monkeypatch.delenv(name, raising=False)
+    unset_profile_variables(monkeypatch, 'ROS_DISTRO')
     transport.use_shared_memory_profile()
     shipped = transport.package_config_file(transport.PROFILE_NAME)
     assert shipped is not None and shipped.name == 'fastdds.xml'
@@ -58,3 +64,14 @@ def test_humble_and_jazzy_also_get_the_fast_dds_2_variable(monkeypatch):
     assert 'FASTRTPS_DEFAULT_PROFILES_FILE' in transport.profile_variables()
     monkeypatch.setenv('ROS_DISTRO', 'kilted')
     assert transport.profile_variables() == ('FASTDDS_DEFAULT_PROFILES_FILE',)
+
+
+def test_a_profile_set_under_one_name_reaches_the_name_fast_dds_2_reads(monkeypatch):
+    # Before: on Jazzy, FASTDDS_DEFAULT_PROFILES_FILE alone (as the tests set it) kept the
+    # shipped profile away and Fast DDS 2 ran on its defaults.
+    unset_profile_variables(monkeypatch)
+    monkeypatch.setenv('ROS_DISTRO', 'jazzy')
+    monkeypatch.setenv('FASTDDS_DEFAULT_PROFILES_FILE', '/robot/own_profile.xml')
+    transport.use_shared_memory_profile()
+    assert os.environ['FASTRTPS_DEFAULT_PROFILES_FILE'] == '/robot/own_profile.xml'
+    assert os.environ['FASTDDS_DEFAULT_PROFILES_FILE'] == '/robot/own_profile.xml'

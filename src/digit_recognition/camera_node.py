@@ -17,14 +17,14 @@ from cv_bridge import CvBridge
 from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.duration import Duration
 from rclpy.node import Node
-from rclpy.qos_overriding_options import QoSOverridingOptions
 from rclpy.task import Future
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 
 from digit_recognition.calibration import load_calibration, uncalibrated
 from digit_recognition.capture import CaptureThread, RateAllowance
 from digit_recognition.image_encodings import encode_jpeg, JPEG_FORMAT
-from digit_recognition.node_utils import declare_parameter, Diagnostics, RateMeter, run_nodes
+from digit_recognition.node_utils import (
+    declare_parameter, Diagnostics, overridable_qos, RateMeter, run_nodes)
 from digit_recognition.sources import FrameSource, SourceError
 
 SOURCE_DESCRIPTION = (
@@ -86,7 +86,7 @@ class CameraNode(Node):
         self._bridge = CvBridge()
         # Reliable with a small queue, as camera drivers do; image subscribers choose best
         # effort (sensor data). Overridable from a params file (qos_overrides./image_raw...).
-        overridable = QoSOverridingOptions.with_default_policies()
+        overridable = overridable_qos()
         self._publisher = self.create_publisher(Image, 'image_raw', 5,
                                                 qos_overriding_options=overridable)
         self._info_publisher = self.create_publisher(CameraInfo, 'camera_info', 5)

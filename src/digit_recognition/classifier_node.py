@@ -6,14 +6,13 @@ import time
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
-from rclpy.qos_overriding_options import QoSOverridingOptions
 from sensor_msgs.msg import Image
 from std_msgs.msg import Float32, Int32
 
 from digit_recognition.batching import CropBatcher, decide, NotProbabilitiesError
 from digit_recognition.model import BACKEND_SUFFIX, IMAGE_SHAPE, load_classifier
 from digit_recognition.node_utils import (
-    declare_parameter, Diagnostics, image_from_msg, RateMeter, run_nodes)
+    declare_parameter, Diagnostics, image_from_msg, overridable_qos, RateMeter, run_nodes)
 
 
 class ClassifierNode(Node):
@@ -63,7 +62,7 @@ class ClassifierNode(Node):
         self._confidence_publisher = self.create_publisher(Float32, 'digit_confidence', 10)
         self._subscription = self.create_subscription(
             Image, 'digit_crop', self._on_crop, qos_profile_sensor_data,
-            qos_overriding_options=QoSOverridingOptions.with_default_policies())
+            qos_overriding_options=overridable_qos())
         self.get_logger().info(
             f'{backend} model {self._classifier.path} ready in {load_sec:.2f} s; '
             f'batches of {batch_size} '

@@ -14,7 +14,8 @@ as one is not; the topic's publishers are looked at again every `check_period` s
 import copy
 
 from rclpy.qos import ReliabilityPolicy
-from rclpy.qos_overriding_options import QoSOverridingOptions
+
+from digit_recognition.node_utils import overridable_qos
 
 FOLLOW = ReliabilityPolicy.SYSTEM_DEFAULT
 
@@ -44,7 +45,7 @@ class MatchedSubscription:
         profile.reliability = FOLLOW
         first = node.create_subscription(
             msg_type, topic, self._deliver_from(0), profile,
-            qos_overriding_options=QoSOverridingOptions.with_default_policies())
+            qos_overriding_options=overridable_qos())
         self.topic_name = first.topic_name
         self._profile = first.qos_profile  # with the params file's overrides applied
         self._following = self._profile.reliability == FOLLOW

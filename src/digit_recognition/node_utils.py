@@ -13,6 +13,8 @@ import rclpy
 from rclpy.exceptions import ParameterException
 from rclpy.executors import ExternalShutdownException, ShutdownException, SingleThreadedExecutor
 from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy
+from rclpy.qos import HistoryPolicy
+from rclpy.qos_overriding_options import InvalidQosOverridesError, QoSOverridingOptions
 import yaml
 
 from digit_recognition.image_encodings import to_bgr8, to_mono8
@@ -51,6 +53,20 @@ def declare_parameter(node, name, default, description, *, integer_range=None,
         node.add_on_set_parameters_callback(
             lambda parameters: _check_choice(parameters, name, choices))
     return node.declare_parameter(name, default, descriptor).value
+
+
+def overridable_qos():
+    """QoS overridable from a params file (qos_overrides.<topic>...), checked before the RMW
+    sees it: a negative depth reached Fast DDS 2 (Jazzy) as a huge queue and failed with
+    rcutils' multi-line error noise on stderr."""
+    return QoSOverridingOptions.with_default_policies(callback=_check_qos_overrides)
+
+
+def _check_qos_overrides(qos):
+    if qos.history != HistoryPolicy.KEEP_ALL and qos.depth < 1:
+        return SetParametersResult(
+            successful=False, reason=f'depth must be at least 1, got {qos.depth}')
+    return SetParametersResult(successful=True)
 
 
 def _check_choice(parameters, name, choices):
@@ -256,7 +272,7 @@ def _build_node(factory, files):
     where = f' (check {", ".join(files)})' if files else ''
     try:
         return factory()
-    except ParameterException as exc:
+    except (ParameterException, InvalidQosOverridesError) as exc:
         raise StartupError(f'{_one_line(exc)}{where}') from None
     except FATAL_STARTUP_ERRORS:
         raise

@@ -15,14 +15,13 @@ import time
 from cv_bridge import CvBridge
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
-from rclpy.qos_overriding_options import QoSOverridingOptions
 from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import Float32, Int32
 
 from digit_recognition.image_encodings import decode_compressed
 from digit_recognition.matched_subscription import MatchedSubscription
 from digit_recognition.node_utils import (
-    declare_parameter, Diagnostics, image_from_msg, RateMeter, run_nodes)
+    declare_parameter, Diagnostics, image_from_msg, overridable_qos, RateMeter, run_nodes)
 from digit_recognition.overlay import draw_overlay
 from digit_recognition.preprocessing import (
     DEFAULT_THRESHOLD_MODE, NORMALIZATIONS, preprocess_frame, preprocess_steps, roi_box,
@@ -67,7 +66,7 @@ class PreprocessNode(Node):
 
         self._bridge = CvBridge()
         # QoS of both topics can be overridden from a params file (qos_overrides./topic...).
-        overridable = QoSOverridingOptions.with_default_policies()
+        overridable = overridable_qos()
         self._publisher = self.create_publisher(Image, 'digit_crop', 10,
                                                 qos_overriding_options=overridable)
         self._binary_publisher = self.create_publisher(Image, '~/debug/binary', 1)

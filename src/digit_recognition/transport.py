@@ -39,15 +39,17 @@ def use_shared_memory_profile():
     """Apply config/fastdds.xml to this process and its children, unless a profile is set.
 
     Fast DDS's default shared-memory segment (512 KB) cannot hold a 640x480 frame; the
-    profile enlarges it. Other RMWs ignore these variables.
+    profile enlarges it. A profile already set under either variable name is kept, and
+    given to the other name this distro's Fast DDS reads too (a test or a user who set
+    FASTDDS_DEFAULT_PROFILES_FILE on Jazzy means it for Fast DDS 2 as well). Other RMWs
+    ignore these variables.
     """
     names = ('FASTDDS_DEFAULT_PROFILES_FILE', 'FASTRTPS_DEFAULT_PROFILES_FILE')
-    if any(name in os.environ for name in names):
-        return
-    profile = package_config_file(PROFILE_NAME)
+    given = next((os.environ[name] for name in names if os.environ.get(name)), None)
+    profile = given or package_config_file(PROFILE_NAME)
     if profile is not None:
         for variable in profile_variables():
-            os.environ[variable] = str(profile)
+            os.environ.setdefault(variable, str(profile))
 
 
 # glibc's mallopt() parameters (malloc.h).
