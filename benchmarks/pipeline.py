@@ -66,7 +66,8 @@ def configuration(variant, layout, dds, fps, camera_dds=None):
 STANDARD = [configuration(*args, 30.0) for args in (
     ('ours', '3proc', 'shipped'), ('ours', '3proc', 'default'),
     ('ours', '1proc', 'shipped'), ('ours', '1proc', 'default'),
-    ('tutorial', '3proc', 'shipped'), ('tutorial', '3proc', 'default'))] + [
+    ('tutorial', '3proc', 'shipped'), ('tutorial', '3proc', 'default'),
+    ('best_effort', '3proc', 'shipped'))] + [
     # A camera driver on Fast DDS defaults (not loading the profile), the nodes on ours.
     configuration(variant, '3proc', 'shipped', 30.0, camera_dds='default')
     for variant in ('ours', 'best_effort')]
