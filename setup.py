@@ -28,14 +28,14 @@ setup(
     license='Apache-2.0',
     entry_points={
         'console_scripts': [
-            'camera_node = digit_recognition.camera_node:main',
-            'preprocess_node = digit_recognition.preprocess_node:main',
-            'classifier_node = digit_recognition.classifier_node:main',
-            'pipeline = digit_recognition.pipeline:main',
-            'demo = digit_recognition.demo:main',
-            'train = digit_recognition.train:main',
-            'evaluate = digit_recognition.evaluate:main',
-            'viewer = digit_recognition.viewer:main',
+            'camera_node = digit_recognition.nodes.camera_node:main',
+            'preprocess_node = digit_recognition.nodes.preprocess_node:main',
+            'classifier_node = digit_recognition.nodes.classifier_node:main',
+            'pipeline = digit_recognition.nodes.pipeline:main',
+            'demo = digit_recognition.operator_tools.demo:main',
+            'train = digit_recognition.training.train:main',
+            'evaluate = digit_recognition.training.evaluate:main',
+            'viewer = digit_recognition.operator_tools.viewer:main',
         ],
     },
 )

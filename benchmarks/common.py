@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-from digit_recognition.transport import profile_variables
+from digit_recognition.ros.transport import profile_variables
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent

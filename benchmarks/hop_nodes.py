@@ -25,8 +25,8 @@ from rclpy.qos import qos_profile_sensor_data
 from rclpy.task import Future
 from sensor_msgs.msg import Image
 
-from digit_recognition.sources import read_video_frames
-from digit_recognition.transport import keep_frame_buffers
+from digit_recognition.core.sources import read_video_frames
+from digit_recognition.ros.transport import keep_frame_buffers
 
 SAMPLE_VIDEO = Path(__file__).resolve().parents[1] / 'samples' / 'digits.mp4'
 

@@ -18,7 +18,7 @@ import time
 import numpy as np
 
 import common
-from digit_recognition.model import (
+from digit_recognition.core.model import (
     BUNDLED_MODEL, load_classifier, quantized_twin, TUTORIAL_MODEL)
 
 BATCH_SIZE = 5
@@ -63,7 +63,7 @@ def accuracy(function, batches, labels):
 def measure(found, batches, warmup, rounds):
     """Milliseconds per call for each variant, in `rounds` interleaved rounds."""
     times = {name: [] for name, *_ in found}
-    for name, _, _, function, _ in found:
+    for _, _, _, function, _ in found:
         for i in range(warmup):
             function(batches[i % len(batches)])
     for round_index in range(rounds):

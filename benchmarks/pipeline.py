@@ -27,11 +27,11 @@ import numpy as np
 import yaml
 
 import common
-from digit_recognition.batching import CropBatcher, decide
-from digit_recognition.model import BUNDLED_MODEL, load_classifier, TUTORIAL_MODEL
-from digit_recognition.preprocessing import preprocess_frame
-from digit_recognition.rendering import blank_frame
-from digit_recognition.sources import read_video_frames
+from digit_recognition.core.decision import CropBatcher, decide
+from digit_recognition.core.model import BUNDLED_MODEL, load_classifier, TUTORIAL_MODEL
+from digit_recognition.core.preprocessing import preprocess_frame
+from digit_recognition.core.sources import read_video_frames
+from digit_recognition.training.synthetic_frames import blank_frame
 
 LEAD_SECONDS = 3.0  # empty paper first: whoever listens has matched before the first crop
 MAX_FRAMERATE = 240.0  # the camera node's highest framerate parameter

@@ -20,9 +20,9 @@ import time
 import numpy as np
 
 import common
-from digit_recognition.conditions import CONDITIONS, render_condition
-from digit_recognition.image_encodings import decode_compressed, encode_jpeg, JPEG_FORMAT
-from digit_recognition.preprocessing import DEFAULT_THRESHOLD_MODE, preprocess_frame
+from digit_recognition.core.image_encodings import decode_compressed, encode_jpeg, JPEG_FORMAT
+from digit_recognition.core.preprocessing import DEFAULT_THRESHOLD_MODE, preprocess_frame
+from digit_recognition.training.conditions import CONDITIONS, render_condition
 
 TARGET_MS = 2.0  # p50 per frame, default mode
 COMPRESSED_TARGET_MS = 4.0  # p50 per 640x480 JPEG frame, decoding and preprocessing

@@ -15,7 +15,7 @@ from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
 
-from digit_recognition.transport import PROFILE_NAME, profile_variables
+from digit_recognition.ros.transport import PROFILE_NAME, profile_variables
 
 
 def generate_launch_description():

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import yaml
 
-from digit_recognition.transport import profile_variables
+from digit_recognition.ros.transport import profile_variables
 
 REPO = Path(__file__).resolve().parents[1]
 PARAMS_FILE = REPO / 'config' / 'params.yaml'
@@ -52,7 +52,7 @@ def mnist_sample():
 
 @pytest.fixture(scope='session')
 def bundled_classifier():
-    from digit_recognition.model import load_classifier
+    from digit_recognition.core.model import load_classifier
     return load_classifier()
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from digit_recognition.mnist import IDX_FILES
+from digit_recognition.training.mnist import IDX_FILES
 
 SAMPLE_FILE = Path(__file__).resolve().parent / 'data' / 'mnist_sample.npz'
 

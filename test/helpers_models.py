@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 
-from digit_recognition.model import BUNDLED_MODEL, quantized_twin, save_tflite
+from digit_recognition.core.model import BUNDLED_MODEL, quantized_twin, save_tflite
 
 QUANTIZED_MODEL = quantized_twin(BUNDLED_MODEL)
 

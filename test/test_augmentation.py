@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from digit_recognition.augmentation import AUGMENTATIONS, augment_batch
-from digit_recognition.model import load_classifier
+from digit_recognition.core.model import load_classifier
+from digit_recognition.training.augmentation import AUGMENTATIONS, augment_batch
 
 
 # How much of each kind the bundled model must read: camera-like copies include digits drawn

@@ -145,14 +145,14 @@ def test_a_stream_that_stops_mid_way_is_reconnected(watcher, tmp_path):
 
 def camera_with(ros_context, **parameters):
     from rclpy.parameter import Parameter
-    from digit_recognition.camera_node import CameraNode
+    from digit_recognition.nodes.camera_node import CameraNode
     return CameraNode(context=ros_context, parameter_overrides=[
         Parameter(name, value=value) for name, value in parameters.items()])
 
 
 def test_source_given_as_an_integer_means_that_device_and_other_types_are_refused(
         ros_context):
-    from digit_recognition.sources import SourceError
+    from digit_recognition.core.sources import SourceError
     node = camera_with(ros_context, source=2)
     try:
         assert (node.source.source, node.source.kind) == ('2', 'device')
@@ -164,7 +164,7 @@ def test_source_given_as_an_integer_means_that_device_and_other_types_are_refuse
 
 
 def test_a_frame_size_preprocess_would_drop_is_refused_at_start(ros_context):
-    from digit_recognition.sources import SourceError
+    from digit_recognition.core.sources import SourceError
     with pytest.raises(SourceError, match='8192x4096 is more than the 16777216 pixels'):
         camera_with(ros_context, image_width=8192, image_height=4096)
 
@@ -184,7 +184,7 @@ def test_an_integer_source_on_the_command_line_means_that_device(tmp_path):
 
 def test_frames_are_published_as_jpeg_on_image_raw_compressed_when_asked(ros_context, tmp_path):
     from sensor_msgs.msg import CompressedImage
-    from digit_recognition.image_encodings import decode_compressed
+    from digit_recognition.core.image_encodings import decode_compressed
     executor = SingleThreadedExecutor(context=ros_context)
     node = Node('compressed_watcher', namespace=NAMESPACE, context=ros_context)
     executor.add_node(node)

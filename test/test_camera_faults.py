@@ -384,8 +384,8 @@ def take_frames(capture, count, timeout_sec=10.0, pause_sec=0.0):
 
 
 def test_a_file_is_handed_over_frame_by_frame_in_order_and_replayed(tmp_path):
-    from digit_recognition.capture import CaptureThread
-    from digit_recognition.sources import FrameSource
+    from digit_recognition.core.capture import CaptureThread
+    from digit_recognition.core.sources import FrameSource
     write_images(tmp_path / 'frames', 3)
     capture = CaptureThread(FrameSource(str(tmp_path / 'frames'), 0, 0))
     capture.start()
@@ -401,8 +401,8 @@ def test_a_file_is_handed_over_frame_by_frame_in_order_and_replayed(tmp_path):
 
 
 def test_a_file_without_loop_ends_after_its_last_frame(tmp_path):
-    from digit_recognition.capture import CaptureThread
-    from digit_recognition.sources import FrameSource
+    from digit_recognition.core.capture import CaptureThread
+    from digit_recognition.core.sources import FrameSource
     write_images(tmp_path / 'frames', 3)
     capture = CaptureThread(FrameSource(str(tmp_path / 'frames'), 0, 0))
     capture.loop = False
@@ -424,8 +424,8 @@ def spin_until_true(condition, timeout_sec):
 
 
 def test_a_source_that_gives_no_frame_is_retried_with_one_error(tmp_path):
-    from digit_recognition.capture import CaptureThread
-    from digit_recognition.sources import Backoff, FrameSource
+    from digit_recognition.core.capture import CaptureThread
+    from digit_recognition.core.sources import Backoff, FrameSource
     folder = tmp_path / 'frames'
     folder.mkdir()
     (folder / 'broken.png').write_bytes(b'not a png')
@@ -446,8 +446,8 @@ def test_a_source_that_gives_no_frame_is_retried_with_one_error(tmp_path):
 
 
 def test_a_live_source_keeps_only_its_newest_frame_stamped_at_capture(camera_server):
-    from digit_recognition.capture import CaptureThread
-    from digit_recognition.sources import FrameSource
+    from digit_recognition.core.capture import CaptureThread
+    from digit_recognition.core.sources import FrameSource
     server = camera_server(answer_after=0.0)
     capture = CaptureThread(FrameSource(server.url, 0, 0))
     capture.start()
@@ -464,8 +464,8 @@ def test_a_live_source_keeps_only_its_newest_frame_stamped_at_capture(camera_ser
 
 
 def test_closing_a_capture_blocked_in_opencv_returns_at_once(camera_server):
-    from digit_recognition.capture import CaptureThread
-    from digit_recognition.sources import FrameSource
+    from digit_recognition.core.capture import CaptureThread
+    from digit_recognition.core.sources import FrameSource
     capture = CaptureThread(FrameSource(camera_server(mode='silent').url))
     capture.start()
     time.sleep(0.5)  # inside FFmpeg's open now
@@ -476,8 +476,8 @@ def test_closing_a_capture_blocked_in_opencv_returns_at_once(camera_server):
 
 
 def test_a_live_frame_wakes_the_node_at_once(camera_server):
-    from digit_recognition.capture import CaptureThread
-    from digit_recognition.sources import FrameSource
+    from digit_recognition.core.capture import CaptureThread
+    from digit_recognition.core.sources import FrameSource
     server = camera_server(answer_after=0)
     woken = []
     capture = CaptureThread(FrameSource(server.url, 0, 0),
@@ -492,7 +492,7 @@ def test_a_live_frame_wakes_the_node_at_once(camera_server):
 
 
 def test_the_rate_allowance_passes_bursts_at_the_rate_and_caps_a_faster_source():
-    from digit_recognition.capture import RateAllowance
+    from digit_recognition.core.capture import RateAllowance
     now = [0.0]
 
     def published(arrivals, rate=30.0):

@@ -17,7 +17,7 @@ from sensor_msgs.msg import Image
 from std_msgs.msg import Float32, Int32
 
 from conftest import launch_command, spin_until
-from digit_recognition.classifier_node import ClassifierNode
+from digit_recognition.nodes.classifier_node import ClassifierNode
 from helpers_models import nan_model, overflowing_model, QUANTIZED_MODEL, unnormalized_model
 
 BRIDGE = CvBridge()

@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from digit_recognition.conditions import (BLANK_KINDS, CONDITIONS, load_photo, pen_redraw,
+from digit_recognition.training.conditions import (BLANK_KINDS, CONDITIONS, load_photo, pen_redraw,
                                           photo_frame, prune, render_blank, render_condition,
                                           thin)
 

@@ -5,9 +5,9 @@ import ast
 import yaml
 
 from conftest import PARAMS_FILE, REPO
-from digit_recognition.camera_node import CameraNode
-from digit_recognition.classifier_node import ClassifierNode
-from digit_recognition.preprocess_node import PreprocessNode
+from digit_recognition.nodes.camera_node import CameraNode
+from digit_recognition.nodes.classifier_node import ClassifierNode
+from digit_recognition.nodes.preprocess_node import PreprocessNode
 
 LAUNCH_FILE = REPO / 'launch' / 'digit_recognition.launch.py'
 

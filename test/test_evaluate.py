@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 
 from conftest import executable
-from digit_recognition.conditions import BLANK_KINDS, CONDITIONS
+from digit_recognition.training.conditions import BLANK_KINDS, CONDITIONS
 from helpers_mnist import split_sample, write_mnist_dir
 
 CONDITION_SUBSET = ['plain', 'shadow', 'held_close']

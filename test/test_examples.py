@@ -12,8 +12,8 @@ from rclpy.node import Node
 from std_msgs.msg import Int32
 
 from conftest import launch_command, REPO, spin_until, start, stop
-from digit_recognition.demo import collapse_repeats
-from digit_recognition.rendering import render_frame
+from digit_recognition.operator_tools.demo import collapse_repeats
+from digit_recognition.training.synthetic_frames import render_frame
 
 CONTROLLER = REPO / 'examples' / 'digit_controller.py'
 SAMPLE_DIGITS = [int(d) for d in (REPO / 'samples' / 'digits.txt').read_text().split()]

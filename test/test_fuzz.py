@@ -10,9 +10,9 @@ from sensor_msgs.msg import Image
 from std_msgs.msg import Int32
 
 from conftest import spin_until
-from digit_recognition.classifier_node import ClassifierNode
-from digit_recognition.image_encodings import SUPPORTED_ENCODINGS
-from digit_recognition.preprocess_node import PreprocessNode
+from digit_recognition.core.image_encodings import SUPPORTED_ENCODINGS
+from digit_recognition.nodes.classifier_node import ClassifierNode
+from digit_recognition.nodes.preprocess_node import PreprocessNode
 
 ENCODINGS = st.sampled_from([*SUPPORTED_ENCODINGS, '32FC1', 'bayer_rggb8', '', 'jpeg'])
 

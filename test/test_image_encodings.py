@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from digit_recognition.image_encodings import (
+from digit_recognition.core.image_encodings import (
     compressed_size, decode_compressed, encode_jpeg, JPEG_FORMAT, MAX_PIXELS,
     parse_compressed_format, to_bgr8, to_mono8)
 
@@ -189,3 +189,14 @@ def test_jpeg_encoding_round_trips_and_refuses_a_bad_quality():
     assert len(encode_jpeg(FRAME, 10)) < len(data)
     with pytest.raises(ValueError, match='1-100'):
         encode_jpeg(FRAME, 0)
+
+
+@pytest.mark.parametrize('format_, data', [
+    ('jpeg', JPEG), ('png', PNG),
+    ('rgb8; png compressed rgb8', cv2.imencode('.png', FRAME[:, :, ::-1])[1].tobytes())])
+def test_grey_decoding_gives_the_brightness_of_the_colour_image(format_, data):
+    grey = decode_compressed(format_, data, grey=True)
+    colour = cv2.cvtColor(decode_compressed(format_, data), cv2.COLOR_BGR2GRAY)
+    assert grey.shape == (48, 64) and grey.dtype == np.uint8
+    difference = np.abs(grey.astype(int) - colour)
+    assert difference.mean() < 1 and difference.max() <= 8  # JPEG's colour edge, upsampled

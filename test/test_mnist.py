@@ -5,7 +5,7 @@ import gzip
 import numpy as np
 import pytest
 
-from digit_recognition.mnist import IDX_FILES, load_mnist, read_idx
+from digit_recognition.training.mnist import IDX_FILES, load_mnist, read_idx
 from helpers_mnist import idx_bytes, split_sample, write_idx, write_mnist_dir
 
 

@@ -8,8 +8,8 @@ import zipfile
 import numpy as np
 import pytest
 
-from digit_recognition.batching import check_probabilities, decide, NotProbabilitiesError
-from digit_recognition.model import (
+from digit_recognition.core.decision import check_probabilities, decide, NotProbabilitiesError
+from digit_recognition.core.model import (
     BUNDLED_MODEL, load_classifier, MAX_KERAS_UNPACKED_BYTES, ModelLoadError, TUTORIAL_MODEL)
 
 from helpers_models import (
@@ -242,7 +242,7 @@ def test_tflite_and_keras_agree_on_the_mnist_sample(
 
 def test_tflite_backend_never_imports_tensorflow():
     script = ('import sys, numpy as np\n'
-              'from digit_recognition.model import load_classifier\n'
+              'from digit_recognition.core.model import load_classifier\n'
               'c = load_classifier(backend="tflite")\n'
               'c.warm_up(5)\n'
               'print(c.predict_batch(np.zeros((5, 28, 28), np.uint8)).shape)\n'

@@ -12,8 +12,8 @@ from sensor_msgs.msg import Image
 from std_msgs.msg import Float32, Int32
 
 from conftest import spin_until
-from digit_recognition.classifier_node import ClassifierNode
-from digit_recognition.preprocess_node import PreprocessNode
+from digit_recognition.nodes.classifier_node import ClassifierNode
+from digit_recognition.nodes.preprocess_node import PreprocessNode
 
 BRIDGE = CvBridge()
 
@@ -216,7 +216,7 @@ def test_compressed_transport_reads_jpeg_and_png_and_drops_corrupt_data(harness,
     corrupt = CompressedImage(format='jpeg', data=bytes(jpeg.data)[:5000])
     for good in (jpeg, png):
         crops.clear()
-        assert spin_until(executor, lambda: frames.publish(good) or crops, 10.0)
+        assert spin_until(executor, lambda good=good: frames.publish(good) or crops, 10.0)
         assert BRIDGE.imgmsg_to_cv2(crops[-1]).shape == (28, 28)
     dropped = node.frames_dropped
     assert spin_until(executor, lambda: frames.publish(corrupt) or
@@ -269,7 +269,7 @@ def test_frame_subscription_follows_the_reliability_of_its_publishers(harness, r
 
 def test_matching_reliability_is_reliable_only_when_every_publisher_is():
     from rclpy.qos import ReliabilityPolicy
-    from digit_recognition.matched_subscription import matching_reliability
+    from digit_recognition.ros.matched_subscription import matching_reliability
     best_effort, reliable = ReliabilityPolicy.BEST_EFFORT, ReliabilityPolicy.RELIABLE
     assert matching_reliability([True, True], best_effort) == reliable
     assert matching_reliability([True, False], reliable) == best_effort

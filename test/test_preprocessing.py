@@ -2,10 +2,10 @@ import cv2
 import numpy as np
 import pytest
 
-from digit_recognition.preprocessing import (
+from digit_recognition.core.preprocessing import (
     binarize, centre_roi, DEFAULT_THRESHOLD_MODE, normalize_digit, preprocess_frame,
     preprocess_steps, stroke_width, THRESHOLD_MODES, to_gray)
-from digit_recognition.rendering import blank_frame, render_frame
+from digit_recognition.training.synthetic_frames import blank_frame, render_frame
 
 
 def paper_with_square(size=(480, 640), square=(240, 320, 60), ink=40, paper=210):
@@ -262,7 +262,7 @@ def test_a_far_away_digit_is_found(mnist_sample):
 def test_a_dark_table_beyond_the_sheets_edge_is_no_digit():
     # The grain of a near-black table is no paper: the old floor (30 grey levels) read these
     # six frames of the simulator's dark table as digits.
-    from digit_recognition.conditions import render_blank
+    from digit_recognition.training.conditions import render_blank
     for seed in (0, 14, 26, 28, 29, 46):
         frame, _ = render_blank('paper_edge', np.random.default_rng(seed), 'dark_table')
         assert preprocess_frame(frame, 100, 200, DEFAULT_THRESHOLD_MODE) is None
@@ -271,7 +271,7 @@ def test_a_dark_table_beyond_the_sheets_edge_is_no_digit():
 def test_the_shadow_of_a_hand_is_no_digit():
     # A fingertip's shadow is a light, filled, roundish blot; without the blot rule these
     # five frames of the simulator's hand shadow were read as digits.
-    from digit_recognition.conditions import render_blank
+    from digit_recognition.training.conditions import render_blank
     for seed in (35, 50, 61, 68, 69):
         frame, _ = render_blank('shadowed', np.random.default_rng(seed), 'hand')
         assert preprocess_frame(frame, 100, 200, DEFAULT_THRESHOLD_MODE) is None

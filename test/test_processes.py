@@ -13,8 +13,8 @@ from rclpy.node import Node
 from std_msgs.msg import Int32
 
 from conftest import executable, launch_command, PARAMS_FILE, REPO, spin_until, start, stop
-from digit_recognition.demo import collapse_repeats
-from digit_recognition.rendering import blank_frame, render_frame
+from digit_recognition.operator_tools.demo import collapse_repeats
+from digit_recognition.training.synthetic_frames import blank_frame, render_frame
 
 NAMESPACE = '/robot_under_test'
 
@@ -80,7 +80,7 @@ def test_launched_processes_read_digits_from_the_camera(listener, mnist_sample, 
 def write_condition_frames(mnist_sample, folder, shown, frames_per_digit):
     """An image sequence of simulated camera frames: (condition, variant, digit) in turn, each
     with its own seed."""
-    from digit_recognition.conditions import render_condition
+    from digit_recognition.training.conditions import render_condition
     images, labels = mnist_sample
     index = 0
     for seed, (condition, variant, label) in enumerate(shown):
@@ -145,8 +145,8 @@ def test_demo_reads_the_sample_video(tmp_path):
 
 
 def test_pipeline_is_runnable_as_a_module():
-    result = subprocess.run([sys.executable, '-m', 'digit_recognition.pipeline', '--ros-args',
-                             '--params-file', str(PARAMS_FILE), '-p',
+    result = subprocess.run([sys.executable, '-m', 'digit_recognition.nodes.pipeline',
+                             '--ros-args', '--params-file', str(PARAMS_FILE), '-p',
                              'model_path:=/no/such.keras'],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 1

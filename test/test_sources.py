@@ -6,8 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from digit_recognition.calibration import load_calibration, uncalibrated
-from digit_recognition.sources import (
+from digit_recognition.core.calibration import load_calibration, uncalibrated
+from digit_recognition.core.sources import (
     Backoff, csi_pipeline, describe_source, FrameSource, SourceError)
 
 CALIBRATION = 'test/data/camera_calibration.yaml'
@@ -103,7 +103,7 @@ def test_uncalibrated_camera_info_has_the_size_only():
 
 
 def test_read_video_frames_gives_every_frame():
-    from digit_recognition.sources import read_video_frames
+    from digit_recognition.core.sources import read_video_frames
     frames = read_video_frames('samples/digits.mp4')
     assert len(frames) == 100 and frames[0].shape == (480, 640, 3)
 
@@ -128,7 +128,7 @@ def test_an_existing_path_with_an_exclamation_mark_is_a_path_not_a_pipeline(tmp_
 
 
 def test_a_requested_size_over_the_preprocess_limit_is_refused():
-    from digit_recognition.image_encodings import MAX_PIXELS
+    from digit_recognition.core.image_encodings import MAX_PIXELS
     with pytest.raises(SourceError, match='8192x4096 is more than the 16777216 pixels'):
         FrameSource('0', width=8192, height=4096)
     assert 8192 * 2048 == MAX_PIXELS
@@ -136,7 +136,7 @@ def test_a_requested_size_over_the_preprocess_limit_is_refused():
 
 
 def test_native_frames_over_the_limit_are_scaled_down_to_what_preprocess_accepts(tmp_path):
-    from digit_recognition.image_encodings import MAX_PIXELS, to_bgr8
+    from digit_recognition.core.image_encodings import MAX_PIXELS, to_bgr8
     folder = tmp_path / 'huge'
     folder.mkdir()
     image = np.zeros((4096, 8192, 3), np.uint8)

@@ -48,7 +48,7 @@ def test_train_prints_the_test_accuracy_and_saves_the_model(trained):
 
 
 def test_mlp_is_the_tutorials_and_the_default_is_the_augmented_cnn(trained, tmp_path):
-    from digit_recognition.model import load_classifier
+    from digit_recognition.core.model import load_classifier
     result, output, _ = trained
     assert result.returncode == 0, result.stderr
     mlp = load_classifier(output).model
@@ -66,7 +66,7 @@ def test_mlp_is_the_tutorials_and_the_default_is_the_augmented_cnn(trained, tmp_
 
 
 def test_saved_model_loads_and_gives_probabilities(trained):
-    from digit_recognition.model import load_classifier
+    from digit_recognition.core.model import load_classifier
     result, output, (x_test, y_test) = trained
     assert result.returncode == 0, result.stderr
     probabilities = load_classifier(output).predict_batch(x_test)
@@ -80,8 +80,8 @@ def test_saved_model_loads_and_gives_probabilities(trained):
 
 
 def test_quantize_saves_a_uint8_model_as_accurate_as_the_float_one(trained):
-    from digit_recognition.batching import check_probabilities
-    from digit_recognition.model import load_classifier
+    from digit_recognition.core.decision import check_probabilities
+    from digit_recognition.core.model import load_classifier
     result, output, (x_test, y_test) = trained
     assert result.returncode == 0, result.stderr
     quantized = load_classifier(output.with_name('tiny_int8.tflite'), 'tflite')

@@ -7,13 +7,13 @@ import sys
 
 import pytest
 
-from digit_recognition import transport
+from digit_recognition.ros import transport
 
 # Counts glibc's mmap()ed blocks (mallinfo2's hblks) around the allocation of one 640x480
 # bgr8 frame, in a fresh process so the test process's allocator stays as it was.
-COUNT_MAPPED_BLOCKS = '''
+COUNT_MAPPED_BLOCKS = """
 import ctypes, sys
-from digit_recognition.transport import keep_frame_buffers
+from digit_recognition.ros.transport import keep_frame_buffers
 class MallInfo2(ctypes.Structure):
     _fields_ = [(name, ctypes.c_size_t) for name in ('arena', 'ordblks', 'smblks', 'hblks',
                 'hblkhd', 'usmblks', 'fsmblks', 'uordblks', 'fordblks', 'keepcost')]
@@ -24,7 +24,7 @@ if sys.argv[1] == 'reuse' and not keep_frame_buffers():
 before = mallinfo2().hblks
 frame = bytearray(640 * 480 * 3)
 print(mallinfo2().hblks - before)
-'''
+"""
 
 
 def mapped_blocks_for_one_frame(mode):

@@ -25,8 +25,8 @@ from rclpy.node import Node
 from std_msgs.msg import Int32
 
 from conftest import launch_command, REPO, spin_until, start, stop
-from digit_recognition.overlay import FOUND
-from digit_recognition.viewer import (
+from digit_recognition.core.overlay import FOUND
+from digit_recognition.operator_tools.viewer import (
     crop_path, parent_namespace, resolve_node_name, ThresholdSync, TITLE, to_ppm)
 
 NAMESPACE = '/viewer_test'
@@ -144,8 +144,8 @@ class Viewer:
 
     def __init__(self, display, save_dir, namespace=NAMESPACE):
         self.process = subprocess.Popen(
-            [sys.executable, '-m', 'digit_recognition.viewer', '--save-dir', str(save_dir),
-             '--ros-args', '-r', f'__ns:={namespace}'],
+            [sys.executable, '-m', 'digit_recognition.operator_tools.viewer',
+             '--save-dir', str(save_dir), '--ros-args', '-r', f'__ns:={namespace}'],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             env={**os.environ, 'DISPLAY': display, 'PYTHONUNBUFFERED': '1'})
         self.display = display
@@ -334,7 +334,7 @@ def test_viewer_waits_for_its_node_shows_rejections_and_exits_0_on_ctrl_c(
 
 def test_viewer_without_a_display_is_one_error_line():
     env = {key: value for key, value in os.environ.items() if key != 'DISPLAY'}
-    result = subprocess.run([sys.executable, '-m', 'digit_recognition.viewer'],
+    result = subprocess.run([sys.executable, '-m', 'digit_recognition.operator_tools.viewer'],
                             capture_output=True, text=True, timeout=60, env=env)
     assert result.returncode == 1
     assert 'Traceback' not in result.stderr

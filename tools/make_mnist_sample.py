@@ -13,7 +13,7 @@ import sys
 
 import numpy as np
 
-from digit_recognition.mnist import load_mnist
+from digit_recognition.training.mnist import load_mnist
 
 REPO = Path(__file__).resolve().parents[1]
 PER_CLASS = 50

@@ -18,9 +18,9 @@ from pathlib import Path
 import sys
 import warnings
 
-from digit_recognition import model as models
-from digit_recognition.mnist import load_mnist
-from digit_recognition.train import (
+from digit_recognition.core import model as models
+from digit_recognition.training.mnist import load_mnist
+from digit_recognition.training.train import (
     add_augmented_copies, RECIPES, representative_digits, tflite_accuracy)
 
 REPO = Path(__file__).resolve().parents[1]

@@ -19,11 +19,11 @@ import sys
 import cv2
 import numpy as np
 
-from digit_recognition.mnist import load_mnist
-from digit_recognition.model import load_classifier
-from digit_recognition.preprocessing import NORMALIZATIONS, preprocess_frame, THRESHOLD_MODES
-from digit_recognition.rendering import render_frame
-from digit_recognition.sources import read_video_frames
+from digit_recognition.core.model import load_classifier
+from digit_recognition.core.preprocessing import NORMALIZATIONS, preprocess_frame, THRESHOLD_MODES
+from digit_recognition.core.sources import read_video_frames
+from digit_recognition.training.mnist import load_mnist
+from digit_recognition.training.synthetic_frames import render_frame
 
 REPO = Path(__file__).resolve().parents[1]
 FRAME_SIZE = (640, 480)

@@ -21,7 +21,8 @@ import time
 
 import cv2
 
-from digit_recognition.image_encodings import MAX_PIXELS
+from digit_recognition.core.errors import StartupError
+from digit_recognition.core.image_encodings import MAX_PIXELS
 
 # A printf-style frame number (img_%03d.png) marks an image sequence for OpenCV.
 _SEQUENCE_PATTERN = re.compile(r'%0?\d*d')
@@ -34,7 +35,7 @@ STREAM_OPEN_TIMEOUT_MS = 5000
 STREAM_READ_TIMEOUT_MS = 3000
 
 
-class SourceError(RuntimeError):
+class SourceError(StartupError):
     """The frame source cannot be opened."""
 
 

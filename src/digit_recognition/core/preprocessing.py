@@ -65,6 +65,15 @@ MIN_STROKE = 2.2
 Box = Tuple[int, int, int, int]  # left, top, width, height, in frame pixels
 
 
+class PreprocessSettings(NamedTuple):
+    """How frames are read, as the preprocess node's parameters set it (see preprocess_steps)."""
+
+    threshold: int = 100
+    roi_size: int = 200
+    threshold_mode: str = DEFAULT_THRESHOLD_MODE
+    normalization: str = 'mnist'
+
+
 class Reading(NamedTuple):
     """What preprocessing found in one frame."""
 
@@ -73,6 +82,7 @@ class Reading(NamedTuple):
     digit: Optional[np.ndarray]  # bool, same shape: the ink chosen as the digit
     search_box: Box  # where `ink` lies in the frame
     digit_box: Optional[Box]  # the chosen digit's bounding box in the frame
+    roi: Tuple[int, int, int] = (0, 0, 0)  # (left, top, size): the ROI, clipped to the frame
 
     def binary_view(self) -> np.ndarray:
         """uint8 image of the searched area for ~/debug/binary: the chosen digit white, the
@@ -447,7 +457,7 @@ def preprocess_steps(frame_bgr, threshold: int, roi_size: int,
         ink = binarize(to_gray(centre_roi(frame, roi_size)), threshold, threshold_mode,
                        widest_stroke=int(WIDEST_STROKE * roi_size))
         crop = cv2.resize(ink, (CROP_SIZE, CROP_SIZE), interpolation=cv2.INTER_AREA)
-        return Reading(crop, ink, None, roi, None)
+        return Reading(crop, ink, None, roi, None, roi[:3])
 
     box = search_box(frame.shape, roi_size)
     ink, digit = _search(frame, box, roi, threshold, threshold_mode, roi_size)
@@ -458,13 +468,19 @@ def preprocess_steps(frame_bgr, threshold: int, roi_size: int,
         box = (0, 0, frame.shape[1], frame.shape[0])
         ink, digit = _search(frame, box, roi, threshold, threshold_mode, roi_size)
     if digit is None:
-        return Reading(None, ink, None, box, None)
+        return Reading(None, ink, None, box, None, roi[:3])
     rows = np.flatnonzero(digit.any(axis=1))
     cols = np.flatnonzero(digit.any(axis=0))
     digit_ink = digit[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1].astype(np.uint8) * 255
     digit_box = (box[0] + int(cols[0]), box[1] + int(rows[0]), digit_ink.shape[1],
                  digit_ink.shape[0])
-    return Reading(normalize_digit(digit_ink), ink, digit, box, digit_box)
+    return Reading(normalize_digit(digit_ink), ink, digit, box, digit_box, roi[:3])
+
+
+def read_frame(frame: np.ndarray, settings: PreprocessSettings) -> Reading:
+    """Everything the preprocess node needs from one frame: the crop, the ROI box, the ink
+    found and the chosen digit (preprocess_steps with the node's settings)."""
+    return preprocess_steps(frame, *settings)
 
 
 def preprocess_frame(frame_bgr, threshold: int, roi_size: int, threshold_mode: str = 'fixed',

@@ -15,7 +15,7 @@ import copy
 
 from rclpy.qos import ReliabilityPolicy
 
-from digit_recognition.node_utils import overridable_qos
+from digit_recognition.ros.parameters import overridable_qos
 
 FOLLOW = ReliabilityPolicy.SYSTEM_DEFAULT
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from digit_recognition.batching import (
+from digit_recognition.core.decision import (
     check_probabilities, CropBatcher, decide, NotProbabilitiesError)
 
 

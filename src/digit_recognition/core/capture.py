@@ -22,7 +22,7 @@ from typing import Callable, NamedTuple, Optional
 import cv2
 import numpy as np
 
-from digit_recognition.sources import Backoff, FrameSource, SourceError
+from digit_recognition.core.sources import Backoff, FrameSource, SourceError
 
 
 class Frame(NamedTuple):

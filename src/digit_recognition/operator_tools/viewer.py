@@ -33,8 +33,8 @@ from rclpy.qos import qos_profile_parameter_events, QoSProfile, ReliabilityPolic
 from rclpy.utilities import remove_ros_args
 from sensor_msgs.msg import Image
 
-from digit_recognition.node_utils import image_from_msg
-from digit_recognition.transport import keep_frame_buffers, use_shared_memory_profile
+from digit_recognition.core.image_encodings import image_from_msg
+from digit_recognition.ros.transport import keep_frame_buffers, use_shared_memory_profile
 
 # Tk timer that spins rclpy and shows the newest images: 20 Hz is live enough to tune by,
 # and showing every 30 fps frame would cost the robot a fifth of a core.

@@ -15,10 +15,10 @@ import sys
 from rclpy.node import Node
 from std_msgs.msg import Float32, Int32
 
-from digit_recognition.camera_node import CameraNode
-from digit_recognition.classifier_node import ClassifierNode
-from digit_recognition.node_utils import run_nodes
-from digit_recognition.preprocess_node import PreprocessNode
+from digit_recognition.nodes.camera_node import CameraNode
+from digit_recognition.nodes.classifier_node import ClassifierNode
+from digit_recognition.nodes.preprocess_node import PreprocessNode
+from digit_recognition.ros.runner import run_nodes
 
 
 class DigitListener(Node):

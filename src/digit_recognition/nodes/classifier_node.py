@@ -9,10 +9,12 @@ from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import Image
 from std_msgs.msg import Float32, Int32
 
-from digit_recognition.batching import CropBatcher, decide, NotProbabilitiesError
-from digit_recognition.model import BACKEND_SUFFIX, IMAGE_SHAPE, load_classifier
-from digit_recognition.node_utils import (
-    declare_parameter, Diagnostics, image_from_msg, overridable_qos, RateMeter, run_nodes)
+from digit_recognition.core.decision import CropBatcher, decide, NotProbabilitiesError
+from digit_recognition.core.image_encodings import image_from_msg
+from digit_recognition.core.model import BACKEND_SUFFIX, IMAGE_SHAPE, load_classifier
+from digit_recognition.ros.diagnostics import Diagnostics, RateMeter
+from digit_recognition.ros.parameters import declare_parameter, overridable_qos
+from digit_recognition.ros.runner import run_nodes
 
 
 class ClassifierNode(Node):

@@ -20,12 +20,13 @@ from rclpy.node import Node
 from rclpy.task import Future
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 
-from digit_recognition.calibration import load_calibration, uncalibrated
-from digit_recognition.capture import CaptureThread, RateAllowance
-from digit_recognition.image_encodings import encode_jpeg, JPEG_FORMAT
-from digit_recognition.node_utils import (
-    declare_parameter, Diagnostics, overridable_qos, RateMeter, run_nodes)
-from digit_recognition.sources import FrameSource, SourceError
+from digit_recognition.core.calibration import load_calibration, uncalibrated
+from digit_recognition.core.capture import CaptureThread, RateAllowance
+from digit_recognition.core.image_encodings import encode_jpeg, JPEG_FORMAT
+from digit_recognition.core.sources import FrameSource, SourceError
+from digit_recognition.ros.diagnostics import Diagnostics, RateMeter
+from digit_recognition.ros.parameters import declare_parameter, overridable_qos
+from digit_recognition.ros.runner import run_nodes
 
 SOURCE_DESCRIPTION = (
     'csi://N (Jetson CSI), device index or path (0, /dev/video0), rtsp:// or http:// '
@@ -59,7 +60,7 @@ class CameraNode(Node):
             read_only=True)
         publish_compressed = declare_parameter(
             self, 'publish_compressed', False,
-            'Also publish each frame as JPEG on image_raw/compressed (image_transport\'s '
+            "Also publish each frame as JPEG on image_raw/compressed (image_transport's "
             'name and format), while someone subscribes to it', read_only=True)
         declare_parameter(
             self, 'jpeg_quality', 80,

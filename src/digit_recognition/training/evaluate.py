@@ -22,12 +22,12 @@ import zlib
 
 import numpy as np
 
-from digit_recognition import preprocessing
-from digit_recognition.conditions import (BLANK_KINDS, CONDITIONS, load_photo, pen_redraw,
+from digit_recognition.core import preprocessing
+from digit_recognition.core.model import BUNDLED_MODEL, ModelLoadError, TUTORIAL_MODEL
+from digit_recognition.training.conditions import (BLANK_KINDS, CONDITIONS, load_photo, pen_redraw,
                                           photo_frame, render_blank, render_condition)
-from digit_recognition.mnist import load_mnist
-from digit_recognition.model import BUNDLED_MODEL, ModelLoadError, TUTORIAL_MODEL
-from digit_recognition.rendering import ROI_SIZE
+from digit_recognition.training.mnist import load_mnist
+from digit_recognition.training.synthetic_frames import ROI_SIZE
 
 NO_DIGIT = -1  # prediction when preprocessing found no digit
 TUTORIAL_THRESHOLD = 100
@@ -372,7 +372,7 @@ def load_inputs(options):
     """MNIST's test set and the two models; raises FileNotFoundError, ValueError or
     ModelLoadError with a message for the user."""
     _, (test_images, test_labels) = load_mnist(options.data)
-    from digit_recognition.model import load_classifier  # noqa: PLC0415 - imports TensorFlow
+    from digit_recognition.core.model import load_classifier  # noqa: PLC0415 - imports TensorFlow
     classifiers = {'MLP': load_classifier(options.mlp), 'CNN': load_classifier(options.cnn)}
     if options.real:
         read_labels(options.real)  # a missing or malformed labels.csv fails before the work

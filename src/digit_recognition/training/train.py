@@ -18,8 +18,8 @@ import warnings
 
 import numpy as np
 
-from digit_recognition import model as models
-from digit_recognition.mnist import load_mnist
+from digit_recognition.core import model as models
+from digit_recognition.training.mnist import load_mnist
 
 # How each model is trained. The MLP exactly as the tutorial. The CNN beside each original
 # digit sees a camera-like copy (held anywhere from far to close, any pen, tilted, blurred,
@@ -84,7 +84,7 @@ def set_random_seed(seed):
 
 def add_augmented_copies(images, labels, augmentations, seed):
     """The training set plus one copy of every digit per augmentation (augmentation.py)."""
-    from digit_recognition.augmentation import augment_batch  # noqa: PLC0415
+    from digit_recognition.training.augmentation import augment_batch  # noqa: PLC0415
     print(f'augmenting {len(images)} digits: {", ".join(augmentations)} copies...', flush=True)
     # One process per copy: minutes of OpenCV work, each copy reproducible by its own seed.
     with ProcessPoolExecutor(min(len(augmentations), os.cpu_count() or 1)) as pool:

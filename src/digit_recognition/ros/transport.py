@@ -31,7 +31,7 @@ def package_config_file(name):
             return installed
     except (ImportError, LookupError, OSError):  # OSError: AMENT_PREFIX_PATH not set
         pass  # not installed by colcon: an editable or pip install
-    checkout = Path(__file__).resolve().parents[2] / 'config' / name
+    checkout = Path(__file__).resolve().parents[3] / 'config' / name
     return checkout if checkout.is_file() else None
 
 

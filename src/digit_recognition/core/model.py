@@ -12,10 +12,11 @@ import zipfile
 
 import numpy as np
 
-from digit_recognition.batching import (
+from digit_recognition.core.decision import (
     check_probabilities, NotProbabilitiesError, PROBABILITY_TOLERANCE)
+from digit_recognition.core.errors import StartupError
 
-MODELS_DIR = Path(__file__).resolve().parent / 'models'
+MODELS_DIR = Path(__file__).resolve().parents[1] / 'models'
 BUNDLED_MODEL = MODELS_DIR / 'mnist_cnn.keras'  # the default: small CNN, camera-trained
 TUTORIAL_MODEL = MODELS_DIR / 'mnist_mlp.keras'  # the tutorial's MLP, kept for comparison
 IMAGE_SHAPE = (28, 28)
@@ -29,7 +30,7 @@ MAX_KERAS_UNPACKED_BYTES = 256 * 2**20
 QUANTIZED_TYPES = (np.uint8, np.int8)
 
 
-class ModelLoadError(RuntimeError):
+class ModelLoadError(StartupError):
     """The model file is missing, unreadable or not a 28x28 -> 10 classifier."""
 
 
@@ -317,7 +318,7 @@ def _check_keras_archive(path):
     if declared > MAX_KERAS_UNPACKED_BYTES:
         raise ModelLoadError(f'cannot load model {path}: it declares {declared / 2**20:,.0f} MiB '
                              f'unpacked, over the {MAX_KERAS_UNPACKED_BYTES / 2**20:.0f} MiB '
-                             f'allowed for a digit classifier (digit_recognition.model.'
+                             f'allowed for a digit classifier (digit_recognition.core.model.'
                              f'MAX_KERAS_UNPACKED_BYTES)')
 
 

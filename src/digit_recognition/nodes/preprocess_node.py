@@ -13,26 +13,22 @@ import sys
 import time
 
 from cv_bridge import CvBridge
+from rcl_interfaces.msg import SetParametersResult
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import Float32, Int32
 
-from digit_recognition.image_encodings import decode_compressed
-from digit_recognition.matched_subscription import MatchedSubscription
-from digit_recognition.node_utils import (
-    declare_parameter, Diagnostics, image_from_msg, overridable_qos, RateMeter, run_nodes)
-from digit_recognition.overlay import draw_overlay
-from digit_recognition.preprocessing import (
-    DEFAULT_THRESHOLD_MODE, NORMALIZATIONS, preprocess_frame, preprocess_steps, roi_box,
-    THRESHOLD_MODES)
+from digit_recognition.core.image_encodings import image_from_compressed_msg, image_from_msg
+from digit_recognition.core.overlay import draw_overlay
+from digit_recognition.core.preprocessing import (
+    DEFAULT_THRESHOLD_MODE, NORMALIZATIONS, PreprocessSettings, read_frame, THRESHOLD_MODES)
+from digit_recognition.ros.diagnostics import Diagnostics, RateMeter
+from digit_recognition.ros.matched_subscription import MatchedSubscription
+from digit_recognition.ros.parameters import declare_parameter, overridable_qos
+from digit_recognition.ros.runner import run_nodes
 
 IMAGE_TRANSPORTS = ('raw', 'compressed')
-
-
-def image_from_compressed_msg(msg):
-    """A sensor_msgs/CompressedImage (JPEG or PNG) as a bgr8 image; ValueError if it cannot be."""
-    return decode_compressed(msg.format, msg.data)
 
 
 class PreprocessNode(Node):
@@ -45,13 +41,13 @@ class PreprocessNode(Node):
             integer_range=(0, 255))
         roi_size = declare_parameter(
             self, 'roi_size', 200,
-            'Side in pixels of the centred square where the digit\'s centre must be',
+            "Side in pixels of the centred square where the digit's centre must be",
             integer_range=(28, 4096))
         threshold_mode = declare_parameter(
             self, 'threshold_mode', DEFAULT_THRESHOLD_MODE,
             'flatfield: lighting divided out, ink is darker than the paper around it; '
             'fixed: ink is darker than `threshold`; otsu: automatic global threshold; '
-            'adaptive: darker than the neighbourhood\'s mean',
+            "adaptive: darker than the neighbourhood's mean",
             choices=THRESHOLD_MODES)
         normalization = declare_parameter(
             self, 'normalization', 'mnist',
@@ -61,8 +57,10 @@ class PreprocessNode(Node):
         image_transport = declare_parameter(
             self, 'image_transport', 'raw',
             'raw: sensor_msgs/Image on image_raw; compressed: JPEG or PNG '
-            'sensor_msgs/CompressedImage on image_raw/compressed (image_transport\'s naming)',
+            "sensor_msgs/CompressedImage on image_raw/compressed (image_transport's naming)",
             choices=IMAGE_TRANSPORTS, read_only=True)
+        self._settings = None  # PreprocessSettings, rebuilt after a parameter changes
+        self.add_on_set_parameters_callback(self._on_set_parameters)
 
         self._bridge = CvBridge()
         # QoS of both topics can be overridden from a params file (qos_overrides./topic...).
@@ -96,29 +94,38 @@ class PreprocessNode(Node):
             f'(threshold_mode {threshold_mode}, threshold {threshold}, roi_size {roi_size}, '
             f'normalization {normalization})')
 
-    def _settings(self):
-        return [self.get_parameter(name).value
-                for name in ('threshold', 'roi_size', 'threshold_mode', 'normalization')]
+    def _on_set_parameters(self, parameters):
+        # Runs before the values are set (and before other callbacks may still refuse
+        # them): the settings are rebuilt from the parameters by the next frame.
+        if {p.name for p in parameters} & set(PreprocessSettings._fields):
+            self._settings = None
+        return SetParametersResult(successful=True)
+
+    def _current_settings(self):
+        if self._settings is None:
+            self._settings = PreprocessSettings(
+                *(self.get_parameter(name).value for name in PreprocessSettings._fields))
+        return self._settings
 
     def _on_frame(self, msg):
-        self._process(msg, lambda: image_from_msg(msg, 'bgr8'))
+        self._process(msg, lambda colour: image_from_msg(msg, 'bgr8'))
 
     def _on_compressed_frame(self, msg):
-        self._process(msg, lambda: image_from_compressed_msg(msg))
+        # Preprocessing reads brightness only: a JPEG decodes twice as fast without colour,
+        # which only the overlay needs.
+        self._process(msg, lambda colour: image_from_compressed_msg(msg, grey=not colour))
 
     def _process(self, msg, convert):
-        """Preprocess one frame message; convert() gives its bgr8 image or raises ValueError."""
+        """Preprocess one frame message; convert(colour) gives its image (bgr8 if colour,
+        else bgr8 or mono8) or raises ValueError."""
         started = time.perf_counter()  # decoding is part of the processing time
         self.frames_received += 1
         want_binary = self._binary_publisher.get_subscription_count() > 0
         want_overlay = self._overlay_publisher.get_subscription_count() > 0
         try:
-            frame = convert()
-            if want_binary or want_overlay:
-                reading = preprocess_steps(frame, *self._settings())
-                crop = reading.crop
-            else:
-                crop = preprocess_frame(frame, *self._settings())
+            frame = convert(want_overlay)
+            reading = read_frame(frame, self._current_settings())
+            crop = reading.crop
         except ValueError as exc:
             self.frames_dropped += 1
             self.diagnostics.error(f'dropped frame: {exc}')
@@ -132,9 +139,9 @@ class PreprocessNode(Node):
         if want_binary:
             self._publish(self._binary_publisher, reading.binary_view(), 'mono8', msg.header)
         if want_overlay:
-            box = roi_box(frame.shape, self.get_parameter('roi_size').value)
             found = crop is not None
-            overlay = draw_overlay(frame, box, found, self._latest_digit if found else None,
+            overlay = draw_overlay(frame, reading.roi, found,
+                                   self._latest_digit if found else None,
                                    self._latest_confidence, reading.digit_box)
             self._publish(self._overlay_publisher, overlay, 'bgr8', msg.header)
 

@@ -13,7 +13,7 @@ numpy/OpenCV only.
 import cv2
 import numpy as np
 
-from digit_recognition.preprocessing import (
+from digit_recognition.core.preprocessing import (
     find_digit_ink, LINE_ERASE_WIDTH, normalize_digit, THICKER_THAN_A_LINE)
 
 DIGIT_HEIGHTS = (35, 260)  # pixels: far away to held close (drawn log-uniformly)

@@ -22,7 +22,8 @@ from typing import Optional
 import cv2
 import numpy as np
 
-from digit_recognition.rendering import check_frame_size, DIGIT_SHAPE, FRAME_SIZE, ROI_SIZE
+from digit_recognition.training.synthetic_frames import (
+    check_frame_size, DIGIT_SHAPE, FRAME_SIZE, ROI_SIZE)
 
 MARGIN = 10  # px the ink keeps from the ROI's border where a condition keeps it inside
 WORK_SCALE = 4  # the MNIST digit is thinned at this many times its size
