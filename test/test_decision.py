@@ -100,3 +100,44 @@ def test_softmax_and_dequantized_uint8_outputs_are_probabilities():
     check_probabilities(dequantized, tolerance=10 / 256)
     digit, confidence = decide(dequantized, tolerance=10 / 256)
     assert digit == decide(probabilities)[0] and 0 <= confidence <= 1
+
+
+def one_hot_predictions(digit, confidence):
+    """A predict_batch that says `digit` with this probability for every crop."""
+    def predict(batch):
+        rows = np.full((len(batch), 10), (1 - confidence) / 9, np.float32)
+        rows[:, digit] = confidence
+        return rows
+    return predict
+
+
+def test_decider_gives_a_verdict_per_full_batch_and_gates_on_confidence():
+    from digit_recognition.core.decision import DigitDecider
+    crop = np.zeros((28, 28), np.uint8)
+    decider = DigitDecider(one_hot_predictions(7, 0.95), 3, 0.5, min_confidence=0.9)
+    verdicts = [decider.add(crop, 0.1 * i) for i in range(6)]
+    assert verdicts[:2] == [None, None] and verdicts[3:5] == [None, None]
+    assert verdicts[2].kind == 'digit' and verdicts[2].digit == 7
+    assert verdicts[2].confidence == pytest.approx(0.95)
+    decider.min_confidence = 0.99
+    assert [decider.add(crop, 1.0 + 0.1 * i) for i in range(3)][-1].kind == 'unsure'
+
+
+def test_decider_refuses_outputs_that_are_not_probabilities():
+    from digit_recognition.core.decision import DigitDecider
+    decider = DigitDecider(lambda batch: np.full((len(batch), 10), np.nan, np.float32), 1,
+                           None, min_confidence=0.0)
+    verdict = decider.add(np.zeros((28, 28), np.uint8))
+    assert verdict.kind == 'refused' and verdict.digit is None and 'NaN' in verdict.reason
+
+
+def test_decider_reconfigured_starts_a_new_batch():
+    from digit_recognition.core.decision import DigitDecider
+    crop = np.zeros((28, 28), np.uint8)
+    decider = DigitDecider(one_hot_predictions(3, 1.0), 3, None, min_confidence=0.5)
+    decider.add(crop)
+    decider.add(crop)
+    decider.reconfigure(batch_size=2)
+    assert decider.add(crop) is None  # the two crops before were dropped
+    assert decider.add(crop).digit == 3
+    assert decider.batch_size == 2

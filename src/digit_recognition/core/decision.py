@@ -1,5 +1,8 @@
 """Collect crops into batches and turn a batch's predictions into one decision. numpy only."""
 
+import time
+from typing import Callable, NamedTuple, Optional
+
 import numpy as np
 
 
@@ -83,3 +86,61 @@ def decide(probabilities: np.ndarray,
     mean = probabilities.mean(axis=0)
     digit = int(np.argmax(mean))
     return digit, float(mean[digit])
+
+
+class Verdict(NamedTuple):
+    """What one full batch came to."""
+
+    kind: str  # 'digit': publish it; 'unsure': under min_confidence; 'refused': not probabilities
+    digit: Optional[int]
+    confidence: Optional[float]
+    reason: str  # why a batch was refused, else ''
+    inference_sec: float  # the model call's time
+
+
+class DigitDecider:
+    """Crops in, digits out: batching, combining a batch's predictions, and the sanity and
+    confidence gates, as the classifier node publishes and the benchmarks expect.
+
+    `predict_batch` maps a [N, 28, 28] uint8 batch to [N, 10] probabilities. `min_confidence`
+    may be changed at any time; `reconfigure()` starts a new batch with another size or gap.
+    """
+
+    def __init__(self, predict_batch: Callable[[np.ndarray], np.ndarray], batch_size: int,
+                 batch_timeout: Optional[float], min_confidence: float,
+                 tolerance: float = PROBABILITY_TOLERANCE):
+        self._predict_batch = predict_batch
+        self._batcher = CropBatcher(batch_size, batch_timeout)
+        self.min_confidence = min_confidence
+        self.tolerance = tolerance
+
+    @property
+    def batch_size(self) -> int:
+        return self._batcher.batch_size
+
+    @property
+    def batch_timeout(self) -> Optional[float]:
+        return self._batcher.max_gap
+
+    def reconfigure(self, batch_size: Optional[int] = None,
+                    batch_timeout: Optional[float] = None) -> None:
+        """A new batcher; a batch already half filled would mix sizes, so it is dropped."""
+        self._batcher = CropBatcher(
+            self.batch_size if batch_size is None else batch_size,
+            self.batch_timeout if batch_timeout is None else batch_timeout)
+
+    def add(self, crop: np.ndarray, stamp_sec: Optional[float] = None) -> Optional[Verdict]:
+        """Add one 28x28 crop (its capture stamp in seconds); a Verdict once a batch is full."""
+        batch = self._batcher.add(crop, stamp_sec)
+        if batch is None:
+            return None
+        started = time.perf_counter()
+        probabilities = self._predict_batch(batch)
+        inference_sec = time.perf_counter() - started
+        try:
+            digit, confidence = decide(probabilities, self.tolerance)
+        except NotProbabilitiesError as exc:
+            # Fail closed: the argmax of NaNs is no digit.
+            return Verdict('refused', None, None, str(exc), inference_sec)
+        kind = 'digit' if confidence >= self.min_confidence else 'unsure'
+        return Verdict(kind, digit, confidence, '', inference_sec)

@@ -9,7 +9,7 @@ from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import Image
 from std_msgs.msg import Float32, Int32
 
-from digit_recognition.core.decision import CropBatcher, decide, NotProbabilitiesError
+from digit_recognition.core.decision import DigitDecider
 from digit_recognition.core.image_encodings import image_from_msg
 from digit_recognition.core.model import BACKEND_SUFFIX, IMAGE_SHAPE, load_classifier
 from digit_recognition.ros.diagnostics import Diagnostics, RateMeter
@@ -32,7 +32,7 @@ class ClassifierNode(Node):
         batch_size = declare_parameter(
             self, 'batch_size', 5, 'Crops per model call; one digit is published per batch',
             integer_range=(1, 64))
-        declare_parameter(
+        min_confidence = declare_parameter(
             self, 'min_confidence', 0.9,
             "A batch's digit is published only if its mean probability reaches this",
             float_range=(0.0, 1.0))
@@ -50,7 +50,8 @@ class ClassifierNode(Node):
         self._classifier.warm_up(batch_size)
         load_sec = time.monotonic() - started
 
-        self._batcher = CropBatcher(batch_size, batch_timeout)
+        self._decider = DigitDecider(self._classifier.predict_batch, batch_size, batch_timeout,
+                                     min_confidence, self._classifier.probability_tolerance)
         self._backend = backend
         self._rate = RateMeter()
         self._batch_rate = RateMeter(window_sec=5.0)
@@ -71,13 +72,12 @@ class ClassifierNode(Node):
             f'{self._subscription.topic_name} -> {self._digit_publisher.topic_name}')
 
     def _on_set_parameters(self, parameters):
-        # Values here are already checked against their ranges. A batch already half
-        # filled would mix sizes: start afresh with the new settings.
+        # Values here are already checked against their ranges.
         settings = {p.name: p.value for p in parameters}
         if {'batch_size', 'batch_timeout'} & settings.keys():
-            self._batcher = CropBatcher(
-                settings.get('batch_size', self._batcher.batch_size),
-                settings.get('batch_timeout', self._batcher.max_gap))
+            self._decider.reconfigure(settings.get('batch_size'), settings.get('batch_timeout'))
+        if 'min_confidence' in settings:
+            self._decider.min_confidence = settings['min_confidence']
         return SetParametersResult(successful=True)
 
     def _on_crop(self, msg):
@@ -92,31 +92,27 @@ class ClassifierNode(Node):
             return
         self._rate.record()
         stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
-        batch = self._batcher.add(crop, stamp)
-        if batch is None:
+        verdict = self._decider.add(crop, stamp)
+        if verdict is None:
             return
-        started = time.perf_counter()
-        probabilities = self._classifier.predict_batch(batch)
-        self._batch_rate.record(time.perf_counter() - started)
-        try:
-            digit, confidence = decide(probabilities, self._classifier.probability_tolerance)
-        except NotProbabilitiesError as exc:
-            # Fail closed: a broken model must not publish its argmax of NaNs as a digit.
+        self._batch_rate.record(verdict.inference_sec)
+        self._last_batch_refused = verdict.kind == 'refused'
+        if verdict.kind == 'refused':
             self.batches_refused += 1
-            self._last_batch_refused = True
-            self.diagnostics.error(f'batch refused, model output not probabilities: {exc}')
+            self.diagnostics.error(f'batch refused, model output not probabilities: '
+                                   f'{verdict.reason}')
             self.get_logger().warning(f'batch refused: the model output is not probabilities '
-                                      f'({exc})', throttle_duration_sec=5.0)
+                                      f'({verdict.reason})', throttle_duration_sec=5.0)
             return
-        self._last_batch_refused = False
-        if confidence < self.get_parameter('min_confidence').value:
+        if verdict.kind == 'unsure':
             self.unsure_batches += 1
-            self.get_logger().debug(f'unsure: digit {digit} at {confidence:.3f}, not published')
+            self.get_logger().debug(f'unsure: digit {verdict.digit} at '
+                                    f'{verdict.confidence:.3f}, not published')
             return
         self.digits_published += 1
-        self._confidence_publisher.publish(Float32(data=confidence))
-        self._digit_publisher.publish(Int32(data=digit))
-        self.get_logger().debug(f'digit {digit} (confidence {confidence:.3f})')
+        self._confidence_publisher.publish(Float32(data=verdict.confidence))
+        self._digit_publisher.publish(Int32(data=verdict.digit))
+        self.get_logger().debug(f'digit {verdict.digit} (confidence {verdict.confidence:.3f})')
 
     def _report(self):
         values = {'crop rate': f'{self._rate.rate():.1f}',
