@@ -3,6 +3,9 @@
 No ROS here: load_calibration() returns plain values; the camera node fills CameraInfo.
 """
 
+from pathlib import Path
+from typing import Union
+
 import yaml
 
 _MATRICES = {  # YAML key -> (CameraInfo field, number of values)
@@ -13,13 +16,13 @@ _MATRICES = {  # YAML key -> (CameraInfo field, number of values)
 }
 
 
-def uncalibrated(width, height):
+def uncalibrated(width: int, height: int) -> dict:
     """What a camera driver publishes without a calibration: the size, identity R."""
     return dict(width=width, height=height, distortion_model='', d=[], k=[0.0] * 9,
                 r=[1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0], p=[0.0] * 12)
 
 
-def load_calibration(path):
+def load_calibration(path: Union[str, Path]) -> dict:
     """CameraInfo fields from a camera_calibration YAML file; ValueError if it is not one."""
     try:
         with open(path) as f:

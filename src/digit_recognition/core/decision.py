@@ -24,7 +24,7 @@ class CropBatcher:
     def __len__(self):
         return len(self._crops)
 
-    def add(self, crop, stamp=None):
+    def add(self, crop: np.ndarray, stamp: Optional[float] = None) -> Optional[np.ndarray]:
         """Add one crop (stamp in seconds); return the completed batch, or None while filling."""
         if (self.max_gap is not None and stamp is not None and self._last_stamp is not None
                 and abs(stamp - self._last_stamp) > self.max_gap):

@@ -5,6 +5,8 @@ and trusts `step` and the data length. Here every check is explicit and every fa
 ValueError that says what was wrong, so a node can drop the frame with one clear warning.
 """
 
+from typing import Tuple
+
 import cv2
 import numpy as np
 
@@ -72,7 +74,8 @@ def _as_bgr8(pixels, encoding):
     return pixels if conversion is None else cv2.cvtColor(pixels, conversion)
 
 
-def to_bgr8(encoding, height, width, step, data, is_bigendian=False):
+def to_bgr8(encoding: str, height: int, width: int, step: int, data,
+            is_bigendian: bool = False) -> np.ndarray:
     """A bgr8 [H, W, 3] image from the fields of a sensor_msgs/Image.
 
     Raises ValueError for an unsupported encoding, a zero or huge size, a step too small
@@ -81,7 +84,8 @@ def to_bgr8(encoding, height, width, step, data, is_bigendian=False):
     return _as_bgr8(_pixels(encoding, height, width, step, data, is_bigendian), encoding)
 
 
-def to_mono8(encoding, height, width, step, data, is_bigendian=False):
+def to_mono8(encoding: str, height: int, width: int, step: int, data,
+             is_bigendian: bool = False) -> np.ndarray:
     """A mono8 [H, W] image from the fields of a sensor_msgs/Image (checked as to_bgr8)."""
     pixels = _pixels(encoding, height, width, step, data, is_bigendian)
     if pixels.shape[2] == 1:  # the common case for crops: no round trip through colour
@@ -106,7 +110,7 @@ _IMREAD = cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION  # 8-bit BGR, pixels 
 _IMREAD_GREY = cv2.IMREAD_GRAYSCALE | cv2.IMREAD_IGNORE_ORIENTATION
 
 
-def parse_compressed_format(format_: str):
+def parse_compressed_format(format_: str) -> Tuple[str, bool]:
     """(codec, rgb): `jpeg` or `png`, and whether the data's channels are in RGB order.
 
     The channel order is the one named after "compressed" ("compressed bgr8": as OpenCV
@@ -130,7 +134,7 @@ def parse_compressed_format(format_: str):
     return codec, order.startswith('rgb')
 
 
-def compressed_size(codec: str, data) -> tuple:
+def compressed_size(codec: str, data) -> Tuple[int, int]:
     """(width, height) read from a JPEG's or PNG's header, without decoding it.
 
     Raises ValueError if the data is not a whole image of that codec (another signature, a
@@ -236,7 +240,7 @@ def encode_jpeg(image_bgr8: np.ndarray, quality: int) -> bytes:
     return encoded.tobytes()
 
 
-def image_from_msg(msg, encoding):
+def image_from_msg(msg, encoding: str) -> np.ndarray:
     """A sensor_msgs/Image as a numpy image, `bgr8` or `mono8`; ValueError if it cannot be.
 
     image_encodings checks size, step and data length before touching the data (cv_bridge
@@ -247,7 +251,7 @@ def image_from_msg(msg, encoding):
                    bool(msg.is_bigendian))
 
 
-def image_from_compressed_msg(msg, grey=False):
+def image_from_compressed_msg(msg, grey: bool = False) -> np.ndarray:
     """A sensor_msgs/CompressedImage (JPEG or PNG) as a bgr8 image (mono8 with `grey`);
     ValueError if it cannot be."""
     return decode_compressed(msg.format, msg.data, grey)

@@ -8,6 +8,7 @@ themselves, so every caller feeds the same thing the model was trained on.
 
 import os
 from pathlib import Path
+from typing import Optional, Union
 import zipfile
 
 import numpy as np
@@ -266,7 +267,7 @@ def _output_dequantization(details, path):
     return float(scale), int(zero_point)
 
 
-def model_file(path, backend):
+def model_file(path: Union[str, Path], backend: str) -> Path:
     """The file a backend loads: the bundled model, or `path`, or its twin beside it.
 
     `train` saves name.keras and name.tflite side by side, so either path serves both.
@@ -276,7 +277,7 @@ def model_file(path, backend):
     return path if path.suffix == suffix else path.with_suffix(suffix)
 
 
-def load_classifier(path=None, backend='keras'):
+def load_classifier(path: Optional[Union[str, Path]] = None, backend: str = 'keras'):
     """Load a classifier with `backend` (keras or tflite); path None = the bundled model."""
     if backend not in BACKEND_SUFFIX:
         raise ModelLoadError(f'backend must be one of {", ".join(BACKEND_SUFFIX)}, '
@@ -322,13 +323,14 @@ def _check_keras_archive(path):
                              f'MAX_KERAS_UNPACKED_BYTES)')
 
 
-def quantized_twin(path):
+def quantized_twin(path: Union[str, Path]) -> Path:
     """Where the fully integer-quantized twin of name.keras is saved: name_int8.tflite."""
     path = Path(path)
     return path.with_name(f'{path.stem}_int8.tflite')
 
 
-def save_tflite(model, path, representative_images=None):
+def save_tflite(model, path: Union[str, Path],
+                representative_images: Optional[np.ndarray] = None) -> Path:
     """Convert a Keras model to a .tflite file for the tflite backend.
 
     With representative_images (uint8 [N, 28, 28], a few hundred training digits that set the

@@ -1,14 +1,19 @@
 """The operator's view of a frame: ROI box, the digit chosen, latest digit and confidence.
 numpy/OpenCV only."""
 
+from typing import Optional, Tuple
+
 import cv2
+import numpy as np
 
 FOUND = (0, 200, 0)  # BGR: a digit is in the ROI
 EMPTY = (0, 165, 255)  # no digit found
 CHOSEN = (255, 0, 255)  # the ink read as the digit, which may reach beyond the ROI
 
 
-def draw_overlay(frame_bgr, box, digit_found, digit=None, confidence=None, digit_box=None):
+def draw_overlay(frame_bgr: np.ndarray, box: Tuple[int, int, int], digit_found: bool,
+                 digit: Optional[int] = None, confidence: Optional[float] = None,
+                 digit_box: Optional[Tuple[int, int, int, int]] = None) -> np.ndarray:
     """A copy of the frame with the ROI box (green: digit found), the chosen digit's box
     (left, top, width, height; magenta) and the latest reading."""
     left, top, size = box

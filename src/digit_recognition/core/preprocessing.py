@@ -112,7 +112,7 @@ def to_gray(frame: np.ndarray) -> np.ndarray:
     return frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
 
 
-def roi_box(frame_shape, roi_size: int) -> Tuple[int, int, int]:
+def roi_box(frame_shape: Tuple[int, ...], roi_size: int) -> Tuple[int, int, int]:
     """(left, top, size) of the centred ROI in a frame of frame_shape, clipped to the frame."""
     if roi_size < 1:
         raise ValueError(f'roi_size must be positive, got {roi_size}')
@@ -127,7 +127,7 @@ def centre_roi(image: np.ndarray, roi_size: int) -> np.ndarray:
     return image[top:top + size, left:left + size]
 
 
-def search_box(frame_shape, roi_size: int, margin: float = SEARCH_MARGIN) -> Box:
+def search_box(frame_shape: Tuple[int, ...], roi_size: int, margin: float = SEARCH_MARGIN) -> Box:
     """The ROI grown by `margin` of its side on every side, clipped to the frame."""
     left, top, size = roi_box(frame_shape, roi_size)
     height, width = frame_shape[:2]
@@ -441,7 +441,7 @@ def _reaches_inner_edge(mask, box, frame_shape):
                 or (x + w < width and mask[:, -1].any()) or (y + h < height and mask[-1].any()))
 
 
-def preprocess_steps(frame_bgr, threshold: int, roi_size: int,
+def preprocess_steps(frame_bgr: np.ndarray, threshold: int, roi_size: int,
                      threshold_mode: str = 'fixed', normalization: str = 'mnist') -> Reading:
     """preprocess_frame() with what the debug views show: the searched area's ink, the
     chosen digit, and where both are in the frame."""
@@ -483,7 +483,8 @@ def read_frame(frame: np.ndarray, settings: PreprocessSettings) -> Reading:
     return preprocess_steps(frame, *settings)
 
 
-def preprocess_frame(frame_bgr, threshold: int, roi_size: int, threshold_mode: str = 'fixed',
+def preprocess_frame(frame_bgr: np.ndarray, threshold: int, roi_size: int,
+                     threshold_mode: str = 'fixed',
                      normalization: str = 'mnist') -> Optional[np.ndarray]:
     """The uint8 [28, 28] crop the classifier sees, or None when no digit is in view.
 

@@ -16,10 +16,13 @@ requested size is refused, larger native frames are scaled down to fit.
 from fractions import Fraction
 import glob
 import os
+from pathlib import Path
 import re
 import time
+from typing import Union
 
 import cv2
+import numpy as np
 
 from digit_recognition.core.errors import StartupError
 from digit_recognition.core.image_encodings import MAX_PIXELS
@@ -39,7 +42,7 @@ class SourceError(StartupError):
     """The frame source cannot be opened."""
 
 
-def describe_source(source):
+def describe_source(source: str) -> str:
     """The kind of source a `source` string names (see the module's docstring)."""
     if source.startswith('csi://'):
         return 'csi'
@@ -67,7 +70,7 @@ def _names_a_path(source):
     return bool(folder) and os.path.isdir(folder)
 
 
-def check_frame_size(width, height):
+def check_frame_size(width: int, height: int) -> None:
     """SourceError if width x height is over MAX_PIXELS, the most preprocess accepts."""
     if width * height > MAX_PIXELS:
         raise SourceError(f'image_width x image_height {width}x{height} is more than the '
@@ -75,7 +78,7 @@ def check_frame_size(width, height):
                           '0 x 0 for the native size, scaled down to fit')
 
 
-def fit_pixels(frame, max_pixels=MAX_PIXELS):
+def fit_pixels(frame: np.ndarray, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """The frame scaled down, aspect kept, to at most max_pixels pixels; unchanged if it fits."""
     height, width = frame.shape[:2]
     if width * height <= max_pixels:
@@ -85,7 +88,8 @@ def fit_pixels(frame, max_pixels=MAX_PIXELS):
     return cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
 
 
-def csi_pipeline(sensor_id, width, height, framerate, flip_method=0):
+def csi_pipeline(sensor_id: int, width: int, height: int, framerate: float,
+                 flip_method: int = 0) -> str:
     """The nvarguscamerasrc pipeline for a Jetson CSI camera, ending in a BGR appsink.
 
     appsink drop=true max-buffers=1: a slow reader gets the newest frame, not one from a
@@ -101,7 +105,7 @@ def csi_pipeline(sensor_id, width, height, framerate, flip_method=0):
             'appsink drop=true max-buffers=1 sync=false')
 
 
-def opencv_has_gstreamer():
+def opencv_has_gstreamer() -> bool:
     return re.search(r'GStreamer:\s+YES', cv2.getBuildInformation()) is not None
 
 
@@ -228,7 +232,7 @@ def _stream_timeouts():
     return params
 
 
-def read_video_frames(path):
+def read_video_frames(path: Union[str, Path]) -> list:
     """Every frame of a video file, as bgr8 (for tools and benchmarks; the node streams)."""
     source = FrameSource(str(path), width=0, height=0)
     source.open()
