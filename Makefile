@@ -39,8 +39,10 @@ $(STAMP): $(REQUIREMENTS) requirements-common.txt setup.py setup.cfg
 demo: $(STAMP)
 	$(RUN) $(BIN)/demo --params-file config/params.yaml --source samples/digits.mp4
 
-# pytest exits 5 when it collects no tests: that is a failure here, not a pass.
+# The linter first (ruff.toml), then the suite. pytest exits 5 when it collects no tests:
+# that is a failure here, not a pass.
 test: $(STAMP)
+	$(BIN)/ruff check .
 	$(RUN) $(BIN)/python -m pytest test; status=$$?; \
 	if [ $$status -eq 5 ]; then echo 'make test: pytest collected no tests' >&2; fi; \
 	exit $$status

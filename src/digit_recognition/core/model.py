@@ -23,9 +23,9 @@ TUTORIAL_MODEL = MODELS_DIR / 'mnist_mlp.keras'  # the tutorial's MLP, kept for 
 IMAGE_SHAPE = (28, 28)
 NUM_CLASSES = 10
 BACKEND_SUFFIX = {'keras': '.keras', 'tflite': '.tflite'}
-# A .keras file is a zip that Keras unpacks into memory. The bundled CNN unpacks to under
-# 1 MB; a file declaring more than this is refused before anything is unpacked, so a
-# forged or mistaken archive (1 MB on disk, gigabytes inside) cannot exhaust a 4 GB Jetson.
+# A .keras file is a zip that Keras unpacks into memory. A file declaring more than this
+# (far above any digit classifier) is refused before anything is unpacked, so a forged or
+# mistaken archive (small on disk, gigabytes inside) cannot exhaust a 4 GB Jetson.
 MAX_KERAS_UNPACKED_BYTES = 256 * 2**20
 # Integer tensor types the tflite backend feeds and dequantizes (full-integer models).
 QUANTIZED_TYPES = (np.uint8, np.int8)
@@ -201,7 +201,7 @@ class TFLiteClassifier(_Classifier):
         self._dequantization = _output_dequantization(self._output, path)
         if self._dequantization is not None:
             # Each of the 10 outputs is rounded to a step of `scale` (1/256 for uint8), so a
-            # row sums to 1 only within a few steps (measured: 2/256 over MNIST's test set).
+            # row sums to 1 only within a few steps.
             self.probability_tolerance = max(PROBABILITY_TOLERANCE,
                                              NUM_CLASSES * self._dequantization[0])
         self._batch_size = int(self._input['shape'][0])

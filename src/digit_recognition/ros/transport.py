@@ -63,11 +63,9 @@ def keep_frame_buffers(limit=FRAME_BUFFER_LIMIT):
     """Let this process reuse frame-sized buffers instead of mapping fresh pages for each.
 
     glibc serves allocations over 128 KB with mmap() and returns them on free(), so every
-    900 KB frame that rclpy converts, serializes or deserializes touches ~220 new zeroed
-    pages: measured here, serializing a 640x480 Image took 1.46 ms that way and 0.09 ms with
-    this, and the hop between two processes fell from 2.84 to 1.70 ms p50
-    (benchmarks/pipeline.py). Costs a few frames of resident memory. Returns False where the
-    C library has no mallopt (not glibc).
+    frame that rclpy converts, serializes or deserializes touches hundreds of new zeroed
+    pages (what that costs: README, Speed). Costs a few frames of resident memory. Returns
+    False where the C library has no mallopt (not glibc).
     """
     try:
         mallopt = ctypes.CDLL(None).mallopt
