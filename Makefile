@@ -21,8 +21,8 @@ endif
 endif
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# The tests and the nodes see the distribution as on a robot (ros/transport.py, profile_variables()
-# picks Fast DDS 2's profile variable for humble/iron/jazzy from it).
+# The tests and the nodes see the distribution as on a robot: profile_variables() in
+# ros/transport.py picks Fast DDS 2's profile variable for humble/iron/jazzy from it.
 RUN := ROS_DISTRO=$(ROS_DISTRO)
 
 .PHONY: venv demo test colcon-test clean
