@@ -35,7 +35,7 @@ setup(
             'demo = digit_recognition.operator_tools.demo:main',
             'train = digit_recognition.training.train:main',
             'evaluate = digit_recognition.training.evaluate:main',
-            'viewer = digit_recognition.operator_tools.viewer:main',
+            'viewer = digit_recognition.operator_tools.viewer.window:main',
         ],
     },
 )

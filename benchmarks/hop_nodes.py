@@ -1,4 +1,4 @@
-"""The camera -> preprocess hop alone: a minimal frame publisher and subscriber (pipeline.py).
+"""The camera -> preprocess hop alone: a minimal frame publisher and subscriber (end_to_end).
 
     hop_nodes.py publisher --count 600 [--rate 30] [--no-buffer-reuse]
     hop_nodes.py subscriber --output hop.json [--no-buffer-reuse]

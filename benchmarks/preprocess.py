@@ -8,8 +8,8 @@ background load falls on all of them alike. Modes: the default (flatfield), the 
 default mode (otsu, through today's search) and the tutorial's (fixed threshold, whole ROI
 resized). The default mode is also timed on the same frames as JPEG (quality 80, as the
 camera publishes image_raw/compressed): decoding alone (in colour), and decoding (brightness
-only) plus preprocessing, as preprocess does with `image_transport: compressed`. Writes preprocess.{md,json,png} into
-the output folder.
+only) plus preprocessing, as preprocess does with `image_transport: compressed`. Writes
+preprocess.{md,json,png} into the output folder.
 """
 
 import argparse

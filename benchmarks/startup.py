@@ -27,7 +27,8 @@ TARGETS = {'tflite_rss_mb': 150.0, 'tflite_ready_s': 2.0}
 TIMEOUT_S = 180.0
 
 
-class DigitListener(common.RosListener):
+class FirstDigitListener(common.RosListener):
+    """Records the first `digit` heard since reset(), with its wall-clock arrival time."""
 
     def setup(self):
         from std_msgs.msg import Int32  # noqa: PLC0415
@@ -209,7 +210,7 @@ def main(argv=None):
     print(f'ROS_DOMAIN_ID {domain}; load average {common.load_text(before)}', flush=True)
     runs = []
     with tempfile.TemporaryDirectory(prefix='digit_startup_') as work_dir, \
-            DigitListener('startup_listener') as listener:
+            FirstDigitListener('startup_listener') as listener:
         for repeat in range(options.repeats):
             # Alternate which backend goes first, so neither always gets the warmer cache.
             order = backends if repeat % 2 == 0 else backends[::-1]

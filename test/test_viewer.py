@@ -26,7 +26,7 @@ from std_msgs.msg import Int32
 
 from conftest import launch_command, REPO, spin_until, start, stop
 from digit_recognition.core.overlay import FOUND
-from digit_recognition.operator_tools.viewer import (
+from digit_recognition.operator_tools.viewer.view import (
     crop_path, parent_namespace, resolve_node_name, ThresholdSync, TITLE, to_ppm)
 
 NAMESPACE = '/viewer_test'

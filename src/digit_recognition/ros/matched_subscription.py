@@ -11,6 +11,7 @@ as one is not; the topic's publishers are looked at again every `check_period` s
 `best_effort` is kept as given; the default, `system_default`, means follow the publishers.
 """
 
+from collections import deque
 import copy
 
 from rclpy.qos import ReliabilityPolicy
@@ -18,6 +19,7 @@ from rclpy.qos import ReliabilityPolicy
 from digit_recognition.ros.parameters import overridable_qos
 
 FOLLOW = ReliabilityPolicy.SYSTEM_DEFAULT
+HANDOVER_FRAMES = 30  # frames from a new subscription after which the old one goes anyway
 
 
 def matching_reliability(publishers_reliable, current):
@@ -33,8 +35,8 @@ class MatchedSubscription:
     """create_subscription() for frames, with the reliability chosen as the module says.
 
     When the choice changes, the new subscription is created before the old one goes, and
-    the old one keeps delivering until the new one has its first message, so a switch loses
-    no frame; a message both deliver at the handover is passed on once.
+    the old one keeps delivering until both have delivered the same frame, so a switch loses
+    no frame; a frame both deliver is passed on once (by its stamp and frame_id).
     """
 
     def __init__(self, node, msg_type, topic, callback, qos_profile, check_period=0.2):
@@ -51,7 +53,8 @@ class MatchedSubscription:
         self._following = self._profile.reliability == FOLLOW
         self._generation = 0
         self._subscriptions = {0: first}
-        self._last_header = None
+        self._seen = deque(maxlen=4 * HANDOVER_FRAMES)  # frames passed on during a switch
+        self._from_newest = 0
         if self._following:
             # Nothing is published before the first check: replace it with best effort now.
             self._subscribe(ReliabilityPolicy.BEST_EFFORT)
@@ -65,6 +68,7 @@ class MatchedSubscription:
 
     def _subscribe(self, reliability):
         self._generation += 1
+        self._from_newest = 0
         profile = copy.copy(self._profile)
         profile.reliability = reliability
         self._subscriptions[self._generation] = self._node.create_subscription(
@@ -92,12 +96,39 @@ class MatchedSubscription:
         def deliver(msg):
             if generation not in self._subscriptions:
                 return  # retired while this message waited in the executor
-            if generation == self._generation and len(self._subscriptions) > 1:
-                for older in [g for g in self._subscriptions if g != generation]:
-                    self._retire(older)
-                if msg.header == self._last_header:
-                    return  # the old subscription passed this one on already
-            elif generation != self._generation:
-                self._last_header = msg.header
-            self._callback(msg)
+            if len(self._subscriptions) == 1 and not self._seen:
+                self._callback(msg)
+                return
+            self._hand_over(generation, msg)
         return deliver
+
+    def _hand_over(self, generation, msg):
+        """A switch in progress: both subscriptions may deliver the same frame, each in its
+        own order. Every frame is passed on once; the older subscription goes as soon as
+        both have delivered one frame (from then on the newer has all the older would
+        bring), or after HANDOVER_FRAMES from the newer (the older lost them)."""
+        stamp = msg.header.stamp
+        newest = generation == self._generation
+        if stamp.sec == 0 and stamp.nanosec == 0:  # unstamped: duplicates cannot be told
+            if newest:
+                self._retire_older()
+                self._seen.clear()
+            self._callback(msg)
+            return
+        key = (stamp.sec, stamp.nanosec, msg.header.frame_id)
+        if key in self._seen:
+            self._retire_older()
+            return
+        if len(self._subscriptions) == 1:
+            self._seen.clear()  # the newer is past every frame the older delivered
+        else:
+            self._seen.append(key)
+            if newest:
+                self._from_newest += 1
+                if self._from_newest >= HANDOVER_FRAMES:
+                    self._retire_older()
+        self._callback(msg)
+
+    def _retire_older(self):
+        for older in [g for g in self._subscriptions if g != self._generation]:
+            self._retire(older)

@@ -54,7 +54,7 @@ def check_params_file(path):
                            f'ros__parameters (it holds a {type(content).__name__})')
 
 
-def _one_line(exc):
+def one_line(exc):
     """An exception as one readable line, without rcl's C source locations."""
     message = ' '.join(str(exc).split()) or type(exc).__name__
     return _RCL_LOCATION.sub('', message)
@@ -84,7 +84,7 @@ def _spin(executor, logger, done=lambda: False):
             raise
         except Exception as exc:  # noqa: BLE001 - any callback, ours or rclpy's
             logger.error(f'a callback failed and was skipped: {type(exc).__name__}: '
-                         f'{_one_line(exc)}', throttle_duration_sec=1.0)
+                         f'{one_line(exc)}', throttle_duration_sec=1.0)
 
 
 def run_nodes(node_factories, args=None, logger_name='digit_recognition', drain_sec=0.0):
@@ -109,7 +109,7 @@ def run_nodes(node_factories, args=None, logger_name='digit_recognition', drain_
         try:
             rclpy.init(args=args)
         except RCLError as exc:
-            raise StartupError(f'cannot start: {_one_line(exc)}') from None
+            raise StartupError(f'cannot start: {one_line(exc)}') from None
         executor = SingleThreadedExecutor()
         for factory in node_factories:
             nodes.append(_build_node(factory, files))
@@ -123,21 +123,21 @@ def run_nodes(node_factories, args=None, logger_name='digit_recognition', drain_
             _spin(executor, logger, done=lambda: time.monotonic() > deadline)
         return 0
     except FATAL_STARTUP_ERRORS as exc:
-        logger.error(_one_line(exc))
+        logger.error(one_line(exc))
         return 1
     except (KeyboardInterrupt, ExternalShutdownException, ShutdownException):
         return 0
     finally:
-        _stop_on_signal_quietly()
+        ignore_further_signals()
         if executor is not None:
             executor.shutdown()
         for node in nodes:
             node.destroy_node()
         rclpy.try_shutdown()
-        _stop_on_signal_quietly()  # rclpy restores the handlers it replaced
+        ignore_further_signals()  # rclpy restores the handlers it replaced
 
 
-def _stop_on_signal_quietly():
+def ignore_further_signals():
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, signal.SIG_IGN)
 
@@ -148,9 +148,9 @@ def _build_node(factory, files):
     try:
         return factory()
     except (ParameterException, InvalidQosOverridesError) as exc:
-        raise StartupError(f'{_one_line(exc)}{where}') from None
+        raise StartupError(f'{one_line(exc)}{where}') from None
     except FATAL_STARTUP_ERRORS:
         raise
     except (RuntimeError, RCLError) as exc:
         # A bad qos_overrides value in a params file fails when the topic is created.
-        raise StartupError(f'cannot start: {_one_line(exc)}{where}') from None
+        raise StartupError(f'cannot start: {one_line(exc)}{where}') from None
