@@ -20,19 +20,13 @@ import rclpy
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CompressedImage, Image
 
+from digit_recognition.core.sources import read_video_frames
+
 SAMPLE_VIDEO = Path(__file__).resolve().parents[1] / 'samples' / 'digits.mp4'
 
 
 def read_frames(path=SAMPLE_VIDEO, size=(640, 480)):
-    capture = cv2.VideoCapture(str(path))
-    frames = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames.append(cv2.resize(frame, size))
-    capture.release()
-    return frames
+    return [cv2.resize(frame, size) for frame in read_video_frames(path)]
 
 
 def frame_message(frame, transport, stamp):
