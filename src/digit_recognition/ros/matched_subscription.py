@@ -50,12 +50,11 @@ class MatchedSubscription:
             qos_overriding_options=overridable_qos())
         self.topic_name = first.topic_name
         self._profile = first.qos_profile  # with the params file's overrides applied
-        self._following = self._profile.reliability == FOLLOW
         self._generation = 0
         self._subscriptions = {0: first}
         self._seen = deque(maxlen=4 * HANDOVER_FRAMES)  # frames passed on during a switch
         self._from_newest = 0
-        if self._following:
+        if self._profile.reliability == FOLLOW:  # not fixed by the params file
             # Nothing is published before the first check: replace it with best effort now.
             self._subscribe(ReliabilityPolicy.BEST_EFFORT)
             self._retire(0)
@@ -88,7 +87,7 @@ class MatchedSubscription:
         self._node.get_logger().info(
             f'{self.topic_name}: {len(publishers)} publisher(s), subscribing '
             f'{wanted.name.lower()} to match them')
-        if len(self._subscriptions) > 1:  # a switch still waiting for its first message
+        if len(self._subscriptions) > 1:  # a switch not yet handed over: replace its new side
             self._retire(self._generation)
         self._subscribe(wanted)
 
