@@ -38,6 +38,10 @@ class CropBatcher:
         return batch
 
 
+# A model with an 11th output reads "not a digit" there; a 10-output model has no such class.
+NOT_A_DIGIT = 10
+DIGIT_CLASSES = 10
+
 # How far a row of float32 probabilities may sum from 1: softmax is within 1e-6; a model
 # without softmax, or with a broken one, is far off. Quantized models allow more (model.py).
 PROBABILITY_TOLERANCE = 1e-3
@@ -76,13 +80,17 @@ def check_probabilities(probabilities: np.ndarray,
 
 def decide(probabilities: np.ndarray,
            tolerance: float = PROBABILITY_TOLERANCE) -> tuple[int, float]:
-    """The batch's digit and confidence: the class with the highest mean probability.
+    """The batch's class and confidence: the class with the highest mean probability, a
+    digit 0-9 or NOT_A_DIGIT (an 11-output model's last class).
 
     NotProbabilitiesError (a ValueError) if the outputs are not probabilities
     (check_probabilities): the confidence returned is always a probability, never NaN.
     """
     probabilities = np.asarray(probabilities, dtype=np.float32)
     check_probabilities(probabilities, tolerance)
+    if probabilities.shape[1] not in (DIGIT_CLASSES, DIGIT_CLASSES + 1):
+        raise NotProbabilitiesError(f'expected {DIGIT_CLASSES} digit outputs (and maybe one '
+                                    f'for "not a digit"), got {probabilities.shape[1]}')
     mean = probabilities.mean(axis=0)
     digit = int(np.argmax(mean))
     return digit, float(mean[digit])
@@ -91,8 +99,10 @@ def decide(probabilities: np.ndarray,
 class Verdict(NamedTuple):
     """What one full batch came to."""
 
-    kind: str  # 'digit': publish it; 'unsure': under min_confidence; 'refused': not probabilities
-    digit: Optional[int]
+    # 'digit': publish it; 'unsure': under min_confidence; 'not_digit': the model reads no
+    # digit; 'refused': the outputs are not probabilities.
+    kind: str
+    digit: Optional[int]  # NOT_A_DIGIT for 'not_digit' 
     confidence: Optional[float]
     reason: str  # why a batch was refused, else ''
     inference_sec: float  # the model call's time
@@ -102,8 +112,10 @@ class DigitDecider:
     """Crops in, digits out: batching, combining a batch's predictions, and the sanity and
     confidence gates, as the classifier node publishes and the benchmarks expect.
 
-    `predict_batch` maps a [N, 28, 28] uint8 batch to [N, 10] probabilities. `min_confidence`
-    may be changed at any time; `reconfigure()` starts a new batch with another size or gap.
+    `predict_batch` maps a [N, 28, 28] uint8 batch to [N, 10] or [N, 11] probabilities (the
+    11th: not a digit). A digit is published when the batch's mean probability of it reaches
+    `min_confidence`: with a calibrated model, "publish only when at least this sure".
+    `min_confidence` may be changed at any time; `reconfigure()` starts a new batch with another size or gap.
     """
 
     def __init__(self, predict_batch: Callable[[np.ndarray], np.ndarray], batch_size: int,
@@ -142,5 +154,8 @@ class DigitDecider:
         except NotProbabilitiesError as exc:
             # Fail closed: the argmax of NaNs is no digit.
             return Verdict('refused', None, None, str(exc), inference_sec)
-        kind = 'digit' if confidence >= self.min_confidence else 'unsure'
+        if digit == NOT_A_DIGIT:
+            kind = 'not_digit'
+        else:
+            kind = 'digit' if confidence >= self.min_confidence else 'unsure'
         return Verdict(kind, digit, confidence, '', inference_sec)

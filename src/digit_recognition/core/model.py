@@ -14,14 +14,17 @@ import zipfile
 import numpy as np
 
 from digit_recognition.core.decision import (
-    check_probabilities, NotProbabilitiesError, PROBABILITY_TOLERANCE)
+    check_probabilities, DIGIT_CLASSES, NOT_A_DIGIT, NotProbabilitiesError, PROBABILITY_TOLERANCE)
 from digit_recognition.core.errors import StartupError
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / 'models'
 BUNDLED_MODEL = MODELS_DIR / 'mnist_cnn.keras'  # the default: small CNN, camera-trained
 TUTORIAL_MODEL = MODELS_DIR / 'mnist_mlp.keras'  # the tutorial's MLP, kept for comparison
 IMAGE_SHAPE = (28, 28)
-NUM_CLASSES = 10
+# The ten digits and "not a digit" (NOT_A_DIGIT). Models with the ten digit outputs only
+# (trained before the 11th class, or elsewhere) load and run too: they never say "not a digit".
+NUM_CLASSES = NOT_A_DIGIT + 1
+OUTPUT_SIZES = (DIGIT_CLASSES, NUM_CLASSES)
 BACKEND_SUFFIX = {'keras': '.keras', 'tflite': '.tflite'}
 # A .keras file is a zip that Keras unpacks into memory. A file declaring more than this
 # (far above any digit classifier) is refused before anything is unpacked, so a forged or
@@ -43,7 +46,8 @@ def _import_tensorflow():
 
 
 def build_mlp():
-    """The tutorial's model: Flatten -> Dense 128 relu -> Dense 128 relu -> Dense 10 softmax."""
+    """The tutorial's model: Flatten -> Dense 128 relu -> Dense 128 relu -> Dense 10 softmax
+    (digits only, as the tutorial)."""
     _import_tensorflow()
     import keras  # noqa: PLC0415
 
@@ -53,7 +57,7 @@ def build_mlp():
         keras.layers.Flatten(),
         keras.layers.Dense(128, activation='relu'),
         keras.layers.Dense(128, activation='relu'),
-        keras.layers.Dense(NUM_CLASSES, activation='softmax'),
+        keras.layers.Dense(DIGIT_CLASSES, activation='softmax'),
     ], name='mnist_mlp')
     model.compile(optimizer='adam', loss='sparse_categorical_crossentropy',
                   metrics=['accuracy'])
@@ -110,7 +114,7 @@ def _check_crops(crops):
 class _Classifier:
     """What both backends share: the warm-up, which also checks that outputs are probabilities."""
 
-    # How far a row of outputs may sum from 1 (batching.check_probabilities).
+    # How far a row of outputs may sum from 1 (decision.check_probabilities).
     probability_tolerance = PROBABILITY_TOLERANCE
 
     def warm_up(self, batch_size):
@@ -140,6 +144,7 @@ class KerasClassifier(_Classifier):
         tf = _import_tensorflow()
         self.model = model
         self.path = path
+        self.classes = int(model.output_shape[-1])
 
         @tf.function(input_signature=[tf.TensorSpec([None, *IMAGE_SHAPE], tf.uint8)])
         def _probabilities(crops):
@@ -148,7 +153,7 @@ class KerasClassifier(_Classifier):
         self._probabilities = _probabilities
 
     def predict_batch(self, crops):
-        """Probabilities float32 [N, 10] for uint8 crops [N, 28, 28]."""
+        """Probabilities float32 [N, classes] (10 or 11) for uint8 crops [N, 28, 28]."""
         return self._probabilities(_check_crops(crops)).numpy().astype(np.float32, copy=False)
 
 
@@ -193,17 +198,19 @@ class TFLiteClassifier(_Classifier):
                                  f'{len(outputs)} outputs (expected one of each)')
         self._input, self._output = inputs[0], outputs[0]
         if (tuple(self._input['shape'][1:]) != IMAGE_SHAPE
-                or len(self._output['shape']) != 2 or self._output['shape'][-1] != NUM_CLASSES):
+                or len(self._output['shape']) != 2
+                or self._output['shape'][-1] not in OUTPUT_SIZES):
             raise ModelLoadError(f'{path} is not a digit classifier: input '
                                  f'{self._input["shape"]}, output {self._output["shape"]} '
-                                 f'(expected [N, 28, 28] -> [N, 10])')
+                                 f'(expected [N, 28, 28] -> [N, 10] or [N, 11])')
         self._to_input = _input_conversion(self._input, path)
         self._dequantization = _output_dequantization(self._output, path)
         if self._dequantization is not None:
-            # Each of the 10 outputs is rounded to a step of `scale` (1/256 for uint8), so a
+            # Each of the outputs is rounded to a step of `scale` (1/256 for uint8), so a
             # row sums to 1 only within a few steps.
             self.probability_tolerance = max(PROBABILITY_TOLERANCE,
                                              NUM_CLASSES * self._dequantization[0])
+        self.classes = int(self._output['shape'][-1])
         self._batch_size = int(self._input['shape'][0])
 
     @property
@@ -212,7 +219,7 @@ class TFLiteClassifier(_Classifier):
         return self._dequantization is not None
 
     def predict_batch(self, crops):
-        """Probabilities float32 [N, 10] for uint8 crops [N, 28, 28]."""
+        """Probabilities float32 [N, classes] (10 or 11) for uint8 crops [N, 28, 28]."""
         crops = _check_crops(crops)
         if len(crops) != self._batch_size:  # reallocating costs: only when the size changes
             self._interpreter.resize_tensor_input(self._input['index'], crops.shape)
@@ -297,9 +304,11 @@ def load_classifier(path: Optional[Union[str, Path]] = None, backend: str = 'ker
         model = keras.models.load_model(path, compile=False)
     except Exception as exc:  # Keras raises many types for a corrupt or foreign file
         raise ModelLoadError(f'cannot load model {path}: {exc}') from exc
-    if tuple(model.input_shape[1:]) != IMAGE_SHAPE or model.output_shape[-1] != NUM_CLASSES:
+    if (tuple(model.input_shape[1:]) != IMAGE_SHAPE
+            or model.output_shape[-1] not in OUTPUT_SIZES):
         raise ModelLoadError(f'{path} is not a digit classifier: input {model.input_shape}, '
-                             f'output {model.output_shape} (expected [N, 28, 28] -> [N, 10])')
+                             f'output {model.output_shape} '
+                             f'(expected [N, 28, 28] -> [N, 10] or [N, 11])')
     return KerasClassifier(model, path)
 
 

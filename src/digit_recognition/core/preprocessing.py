@@ -38,6 +38,16 @@ MIN_DIGIT_HEIGHT = 0.14  # a digit is at least this tall (far away: ~35 px in a 
 MAX_INK_FRACTION = 1.0  # more ink than the ROI's area is a shadow or a hand
 GROUP_GAP = 0.06  # ink pieces closer than this are one digit (a broken or line-cut stroke)
 WIDEST_STROKE = 0.3  # flatfield: darker marks wider than this are shadows, not ink
+# flatfield: light blobs wider than this share of WIDEST_STROKE need dark ink in them to be
+# ink (the shadow rule); broad felt-tips and markers in light colours stay narrower.
+LIGHT_STROKE_SHARE = 0.35
+# A blob that runs out of the frame (a hand, a finger, the sheet's edge) counts this much of
+# its ink when the digit is chosen: a digit is shown whole, a hand reaches in from outside.
+FROM_OUTSIDE_WEIGHT = 0.1
+# Ink broader than this (share of the ROI) that runs out of the frame is a hand or a finger
+# (a finger is wider than any pen held at any distance), taken out with its rim.
+BROADEST_STROKE = 0.2
+RIM = 0.05  # how far around such a hand its rim and soft edge are taken out too
 LINE_LENGTH = 1.5  # straight ink at least this long is a printed line or an edge, not a digit
 FRAME_SPAN = 0.95  # a blob this wide or tall (share of the frame) is not a digit
 LINE_ERASE_WIDTH = 9  # pixels erased along a printed line: its width and the search's error
@@ -238,7 +248,7 @@ def binarize(gray: np.ndarray, threshold: int, mode: str = 'fixed',
     if mode == 'flatfield':
         darkness = flatfield_darkness(gray, widest_stroke)
         x, y, w, h = roi or (0, 0, gray.shape[1], gray.shape[0])
-        return flatfield_ink(darkness, darkness[y:y + h, x:x + w], widest_stroke // 5,
+        return flatfield_ink(darkness, darkness[y:y + h, x:x + w], int(widest_stroke * LIGHT_STROKE_SHARE),
                              min_line_length)
     if mode == 'fixed':
         _, binary = cv2.threshold(gray, threshold, 255, cv2.THRESH_BINARY_INV)
@@ -330,14 +340,18 @@ def _crosses_the_image(mask, rho, theta):
     return on.size > 0 and on[-1] - on[0] + 1 >= LINE_SPAN * steps
 
 
-def choose_digit(ink: np.ndarray, roi: Box, roi_size: int, frame_shape) -> Optional[np.ndarray]:
+def choose_digit(ink: np.ndarray, roi: Box, roi_size: int, frame_shape,
+                 frame_edges: Tuple[bool, bool, bool, bool] = (False,) * 4
+                 ) -> Optional[np.ndarray]:
     """The ink blob that is the digit the person shows, as a bool mask, or None.
 
     Ink pieces closer than GROUP_GAP x roi_size form one blob. A blob can be the digit if it
     is more than a speck, its centre lies inside `roi` (left, top, width, height in the
     ink's pixels) and it is shaped like a digit (is_digit); of those, the one with the most
     ink, each weighted by its closeness to the ROI's centre (full weight at the centre, a
-    tenth at the ROI's edge), so a digit held at the centre wins over marks near the edge.
+    tenth at the ROI's edge), so a digit held at the centre wins over marks near the edge,
+    and by FROM_OUTSIDE_WEIGHT if it touches one of the ink image's sides that is the
+    frame's edge (frame_edges: left, top, right, bottom), so the digit wins over the finger.
     """
     gap = max(1, int(round(GROUP_GAP * roi_size / 2)))
     grown = cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * gap + 1,) * 2))
@@ -357,9 +371,19 @@ def choose_digit(ink: np.ndarray, roi: Box, roi_size: int, frame_shape) -> Optio
                 w, h, areas[group], roi_size, frame_shape):
             continue
         closeness = 1 - 0.9 * np.abs(middle - centre).max() / (roi_size / 2)
+        if _touches(boxes[group, :4], ink.shape, frame_edges):
+            closeness *= FROM_OUTSIDE_WEIGHT
         if areas[group] * closeness > best_score:
             best, best_score = group, areas[group] * closeness
     return (group_of == best) & is_ink if best else None
+
+
+def _touches(box, shape, edges) -> bool:
+    """Whether a (left, top, width, height) box touches one of the image's sides flagged in
+    `edges` (left, top, right, bottom)."""
+    x, y, w, h = box
+    return bool((edges[0] and x <= 0) or (edges[1] and y <= 0)
+                or (edges[2] and x + w >= shape[1]) or (edges[3] and y + h >= shape[0]))
 
 
 def is_digit(width: int, height: int, ink_area: int, roi_size: int, frame_shape) -> bool:
@@ -430,7 +454,33 @@ def _search(frame, box, roi, threshold, threshold_mode, roi_size):
     ink = binarize(to_gray(frame[y:y + h, x:x + w]), threshold, threshold_mode, roi_here,
                    int(WIDEST_STROKE * roi_size),
                    int(LINE_LENGTH * roi_size) if whole_frame else None)
-    return ink, choose_digit(ink, roi_here, roi_size, frame.shape)
+    frame_edges = (x == 0, y == 0, x + w == frame.shape[1], y + h == frame.shape[0])
+    if any(frame_edges):
+        ink = _without_hands(ink, roi_size, frame_edges)
+    return ink, choose_digit(ink, roi_here, roi_size, frame.shape, frame_edges)
+
+
+def _without_hands(ink, roi_size, frame_edges):
+    """The ink without broad blobs (BROADEST_STROKE) that run out of the frame, and their rims:
+    a finger or hand held before the sheet, dark enough to pass for ink."""
+    edge_ink = ((frame_edges[0] and ink[:, 0].any()) or (frame_edges[1] and ink[0].any())
+                or (frame_edges[2] and ink[:, -1].any()) or (frame_edges[3] and ink[-1].any()))
+    if not edge_ink:
+        return ink
+    side = max(3, int(BROADEST_STROKE * roi_size))
+    broad = cv2.morphologyEx(ink, cv2.MORPH_OPEN,
+                             cv2.getStructuringElement(cv2.MORPH_RECT, (side, side)))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(broad, connectivity=8)
+    hands = np.array([label > 0 and _touches(stats[label, :4], ink.shape, frame_edges)
+                      for label in range(count)])
+    if not hands.any():
+        return ink
+    rim = 2 * max(1, int(RIM * roi_size)) + 1
+    hand = cv2.dilate(hands[labels].astype(np.uint8),
+                      cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (rim, rim)))
+    ink = ink.copy()
+    ink[hand > 0] = 0
+    return ink
 
 
 def _reaches_inner_edge(mask, box, frame_shape):

@@ -34,7 +34,8 @@ class ClassifierNode(Node):
             integer_range=(1, 64))
         min_confidence = declare_parameter(
             self, 'min_confidence', 0.9,
-            "A batch's digit is published only if its mean probability reaches this",
+            'Publish only when at least this sure: the batch\'s mean (calibrated) probability '
+            'of its digit must reach this',
             float_range=(0.0, 1.0))
         batch_timeout = declare_parameter(
             self, 'batch_timeout', 0.5,
@@ -58,6 +59,7 @@ class ClassifierNode(Node):
         self.crops_dropped = 0
         self.digits_published = 0
         self.unsure_batches = 0
+        self.non_digit_batches = 0  # the model read something that is not a digit
         self.batches_refused = 0  # outputs that were not probabilities (NaN, no softmax)
         self._last_batch_refused = False
         self.diagnostics = Diagnostics(self, self._report)
@@ -104,6 +106,10 @@ class ClassifierNode(Node):
             self.get_logger().warning(f'batch refused: the model output is not probabilities '
                                       f'({verdict.reason})', throttle_duration_sec=5.0)
             return
+        if verdict.kind == 'not_digit':
+            self.non_digit_batches += 1
+            self.get_logger().debug(f'not a digit ({verdict.confidence:.3f}), not published')
+            return
         if verdict.kind == 'unsure':
             self.unsure_batches += 1
             self.get_logger().debug(f'unsure: digit {verdict.digit} at '
@@ -118,7 +124,8 @@ class ClassifierNode(Node):
         values = {'crop rate': f'{self._rate.rate():.1f}',
                   'inference ms per batch': f'{self._batch_rate.mean_ms():.2f}',
                   'crops dropped': self.crops_dropped, 'digits published': self.digits_published,
-                  'unsure batches': self.unsure_batches, 'batches refused': self.batches_refused,
+                  'unsure batches': self.unsure_batches,
+                  'non-digit batches': self.non_digit_batches, 'batches refused': self.batches_refused,
                   'model loaded': True, 'backend': self._backend,
                   'model': str(self._classifier.path)}
         if self._last_batch_refused:

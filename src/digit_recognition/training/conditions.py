@@ -321,10 +321,31 @@ def _apply_ink(sheet: np.ndarray, coverage: np.ndarray, colour) -> None:
         plane *= 1 - coverage * np.float32(1 - transmittance)
 
 
-def _draw_digit(sheet: np.ndarray, digit: np.ndarray, scene: Scene, rng, roi_size) -> None:
+def _mnist_coverage(digit: np.ndarray, segments: np.ndarray, placed: np.ndarray, frame_size):
+    """MNIST's own strokes scaled up: the digit image warped where its centre line was
+    placed (the affine map from `segments` to `placed`), as coverage (see _stroke_coverage)."""
+    source = segments.reshape(-1, 2)
+    target = placed.reshape(-1, 2)
+    ends = np.linspace(0, len(source) - 1, min(len(source), 64)).astype(int)
+    matrix, _ = cv2.estimateAffine2D(source[ends], target[ends], method=cv2.LMEDS)
+    if matrix is None:
+        return None
+    big = cv2.resize(digit, (DIGIT_SHAPE[1] * WORK_SCALE, DIGIT_SHAPE[0] * WORK_SCALE),
+                     interpolation=cv2.INTER_CUBIC)
+    coverage = cv2.warpAffine(big.astype(np.float32) / 255, matrix, frame_size,
+                              flags=cv2.INTER_LINEAR)
+    return np.clip(coverage, 0, 1), 0, 0
+
+
+def _draw_digit(sheet: np.ndarray, digit: np.ndarray, scene: Scene, rng, roi_size,
+                strokes: str = 'pen') -> None:
     frame_size = sheet.shape[2], sheet.shape[1]
-    segments = _place(_centre_line(digit.tobytes()), scene, rng, frame_size, roi_size)
-    drawn = _stroke_coverage(segments, scene.pen_width, scene.antialias, frame_size)
+    centre_line = _centre_line(digit.tobytes())
+    segments = _place(centre_line, scene, rng, frame_size, roi_size)
+    if strokes == 'mnist':
+        drawn = _mnist_coverage(digit, centre_line, segments, frame_size)
+    else:
+        drawn = _stroke_coverage(segments, scene.pen_width, scene.antialias, frame_size)
     if drawn is None:
         return
     coverage, x0, y0 = drawn
@@ -538,10 +559,11 @@ def _segment_distance(frame_size, roi_size, start, end) -> tuple:
     return np.sqrt((dx - along * axis[0]) ** 2 + (dy - along * axis[1]) ** 2), along
 
 
-def _finger(frame_size, roi_size, rng, side, width, skin) -> tuple:
+def _finger(frame_size, roi_size, rng, side, width, skin, tip=None) -> tuple:
     """A finger from outside the frame on `side` (angle in radians from the ROI's centre)
-    to a tip in the ROI: a rounded cylinder, shaded, slightly out of focus, maybe a nail."""
-    tip = _near_centre(rng, 55)
+    to a tip (dx, dy from the ROI's centre; default: in the ROI): a rounded cylinder, shaded,
+    slightly out of focus, maybe a nail."""
+    tip = _near_centre(rng, 55) if tip is None else np.asarray(tip, np.float64)
     base = tip + 900 * np.array([np.cos(side), np.sin(side)])
     distance, along = _segment_distance(frame_size, roi_size, base, tip)
     radius = np.float32(width / 2)
@@ -632,9 +654,10 @@ def _camera(sheet: np.ndarray, scene: Scene, rng) -> np.ndarray:
     return cv2.imdecode(jpeg, cv2.IMREAD_COLOR)
 
 
-def _frame(digit: Optional[np.ndarray], scene: Scene, rng, frame_size, roi_size) -> np.ndarray:
+def _frame(digit: Optional[np.ndarray], scene: Scene, rng, frame_size, roi_size,
+           strokes: str = 'pen') -> np.ndarray:
     """The frame of a scene: the sheet, its marks and ink, tilt, objects before it, light,
-    camera. digit None: an empty sheet."""
+    camera. digit None: an empty sheet. strokes: see render_condition."""
     width, height = frame_size
     # Planes [3, H, W]: numpy works fast along whole planes, slowly across a last axis of 3.
     sheet = np.empty((3, height, width), np.float32)
@@ -642,7 +665,7 @@ def _frame(digit: Optional[np.ndarray], scene: Scene, rng, frame_size, roi_size)
     for coverage, colour in scene.marks:
         _apply_ink(sheet, coverage, colour)
     if digit is not None:
-        _draw_digit(sheet, digit, scene, rng, roi_size)
+        _draw_digit(sheet, digit, scene, rng, roi_size, strokes)
     if scene.warp is not None:
         sheet = np.stack([cv2.warpPerspective(plane, scene.warp, frame_size,
                                               flags=cv2.INTER_LINEAR,
@@ -1027,6 +1050,52 @@ def _fingers(sides, count, widths):
     return make
 
 
+def _hand(sides, count, widths, reach):
+    """Fingers holding the sheet or pointing: from outside the frame on one of `sides`,
+    their tips `reach` (low, high) px from the ROI's centre, beside or at the digit."""
+    def make(rng, size, roi):
+        side = sides[int(rng.integers(len(sides)))] + np.deg2rad(rng.uniform(-20, 20))
+        skin = _jitter(SKINS[int(rng.integers(len(SKINS)))], rng, 0.08)
+        covers = []
+        for _ in range(count):
+            spread = side + np.deg2rad(rng.uniform(-15, 15))
+            tip = rng.uniform(*reach) * np.array([np.cos(spread), np.sin(spread)])
+            covers.append(_finger(size, roi, rng, side, rng.uniform(*widths), skin, tip))
+        shadow = sum(cv2.GaussianBlur(alpha, (0, 0), 8) for alpha, _ in covers)
+        shift = np.float32([[1, 0, rng.uniform(-20, 20)], [0, 1, rng.uniform(5, 20)]])
+        shadow = cv2.warpAffine(np.minimum(shadow, 1), shift, size)
+        light = _gradient_light(size, roi, rng, rng.uniform(0.0, 0.08)) * (1 - 0.3 * shadow)
+        return _scene(rng, size, roi, covers=tuple(covers), light=light,
+                      height=rng.uniform(80, 140))
+    return make
+
+
+# Broad strokes of light or coloured ink: felt-tips and markers whose ink is 25-60 % darker
+# than the paper (B, G, R transmittance), 10-18 px wide on a digit 200 px tall.
+BROAD_LIGHT_PENS = {
+    'red_felt_tip': Pen((0.55, 0.5, 0.95), (10.0, 18.0), 'felt'),
+    'green_felt_tip': Pen((0.6, 0.8, 0.55), (10.0, 18.0), 'felt'),
+    'orange_marker': Pen((0.35, 0.7, 0.98), (10.0, 18.0), 'felt'),
+    'soft_pencil': Pen((0.6, 0.6, 0.6), (10.0, 16.0), 'graphite'),
+    'drying_marker': Pen((0.62, 0.6, 0.58), (10.0, 18.0), 'ballpoint'),
+}
+
+
+def _broad_light(name):
+    def make(rng, size, roi):
+        pen = BROAD_LIGHT_PENS[name]
+        height = rng.uniform(80, 140)
+        # The pen's darkness (1 - grey transmittance) is drawn from 25-60 %.
+        darkness = rng.uniform(0.25, 0.6)
+        grey = float(GREY_WEIGHTS @ np.asarray(pen.colour))
+        ink = tuple(float(np.clip(1 - (1 - c) * darkness / (1 - grey), 0, 1))
+                    for c in pen.colour)
+        width = rng.uniform(*pen.width) * height / REFERENCE_HEIGHT * 1.6
+        return _scene(rng, size, roi, pen=pen, ink=ink, height=height,
+                      pen_width=float(np.clip(width, 10, 18)))
+    return make
+
+
 _LEFT, _RIGHT, _UP, _DOWN = np.pi, 0.0, -np.pi / 2, np.pi / 2
 _DIAGONALS = (np.pi / 4, 3 * np.pi / 4, 5 * np.pi / 4, 7 * np.pi / 4)
 
@@ -1041,6 +1110,11 @@ _SQUARED = {'grey_grid': _lined(_squared_marks, _grey_line, False),
 _DIM = {'neutral': _dim_neutral, 'warm_lamp': _dim_warm, 'colour_noise': _dim_colour_noise,
         'denoised': _dim_denoised}
 _TINTED = {paper: _tinted(paper) for paper in ('grey', 'cream', 'yellow', 'blue', 'green')}
+
+# Fingers at the sheet's edges (tips outside the digit) and a finger pointing at the digit.
+_HAND = {'thumb_below': _hand((_DOWN,), 1, (80, 120), (105, 150)),
+         'fingers_side': _hand((_LEFT, _RIGHT), 2, (55, 85), (100, 140)),
+         'pointing': _hand((_DOWN, _RIGHT, _LEFT), 1, (55, 85), (70, 100))}
 
 _CONDITION_SCENES = {
     'plain': _PLAIN,
@@ -1074,6 +1148,8 @@ _CONDITION_SCENES = {
     'far_away': {'ballpoint': _far_away(('black_ballpoint', 'blue_ballpoint'), 1.0),
                  'felt_pen': _far_away(('felt_pen', 'marker'), 1.0),
                  'low_resolution': _far_away(EVERYDAY_PENS, 0.5)},
+    'broad_light_ink': {name: _broad_light(name) for name in BROAD_LIGHT_PENS},
+    'hand_holding': _HAND,
 }
 
 _BLANK_SCENES = {
@@ -1097,6 +1173,8 @@ _BLANK_SCENES = {
     'finger': {'thumb_bottom': _fingers((_DOWN,), 1, (90, 130)),
                'finger_side': _fingers((_LEFT, _RIGHT), 1, (60, 95)),
                'two_fingers': _fingers((_UP, _DOWN), 2, (60, 90))},
+    'hand_holding': {'thumb_below': _HAND['thumb_below'], 'fingers_side': _HAND['fingers_side'],
+                     'pointing': _hand((_DOWN, _RIGHT, _LEFT), 1, (55, 85), (0, 60))},
 }
 
 CONDITIONS = {name: tuple(variants) for name, variants in _CONDITION_SCENES.items()}
@@ -1123,21 +1201,28 @@ def _check_geometry(frame_size, roi_size) -> tuple:
     return width, height
 
 
+STROKES = ('pen', 'mnist')
+
+
 def render_condition(condition: str, digit: np.ndarray, rng: np.random.Generator,
                      variant: Optional[str] = None, frame_size: tuple = FRAME_SIZE,
-                     roi_size: int = ROI_SIZE) -> tuple:
+                     roi_size: int = ROI_SIZE, strokes: str = 'pen') -> tuple:
     """One camera frame of an MNIST digit under a condition of CONDITIONS.
 
     digit: uint8 [28, 28], white on black. variant: one of CONDITIONS[condition], or None to
-    let rng choose. Returns (frame bgr8 uint8 [H, W, 3], the variant's name); the same rng
+    let rng choose. strokes: 'pen' redraws the digit's centre line with the scene's pen;
+    'mnist' draws MNIST's own strokes scaled up (the writer's own stroke shapes and widths,
+    so the redrawing's cost does not cap the measure). Returns (frame bgr8 uint8 [H, W, 3], the variant's name); the same rng
     state gives the same frame. ValueError for an unknown condition or variant, or a digit
     that is not a uint8 28x28 image with ink.
     """
     digit = _check_digit(digit)
     frame_size = _check_geometry(frame_size, roi_size)
+    if strokes not in STROKES:
+        raise ValueError(f'strokes must be one of {STROKES}, got {strokes!r}')
     make, variant = _choose(_CONDITION_SCENES, 'condition', condition, variant, rng)
     scene = make(rng, frame_size, roi_size)
-    return _frame(digit, scene, rng, frame_size, roi_size), variant
+    return _frame(digit, scene, rng, frame_size, roi_size, strokes), variant
 
 
 def render_blank(kind: str, rng: np.random.Generator, variant: Optional[str] = None,

@@ -28,9 +28,17 @@ from digit_recognition.training.mnist import load_mnist
 RECIPES = {
     'mlp': dict(build=models.build_mlp, epochs=5, batch_size=32, augmentations=(),
                 learning_rate=None),
-    'cnn': dict(build=models.build_cnn, epochs=20, batch_size=128,
-                augmentations=('camera-like', 'jittered', 'jittered'), learning_rate=3e-3),
+    'cnn': dict(build=models.build_cnn, epochs=12, batch_size=128,
+                augmentations=('camera-like', 'jittered', 'jittered'), learning_rate=3e-3,
+                negatives=20000),
 }
+# The CNN's not-a-digit class (negatives.py): `negatives` glyphs (letters, symbols,
+# scribbles), each seen as the camera and preprocessing see it and jittered, and the crops
+# preprocessing cuts out of digit-free frames, with a jittered copy of each.
+# Digits held out of fitting, to calibrate the confidence (temperature scaling) on data the
+# weights never saw: camera-like copies of them and of as many fresh negatives.
+CALIBRATION_DIGITS = 5000
+MNIST_TRAINING_DIGITS = 60000
 # Training digits (originals and augmented copies alike) that calibrate the activations'
 # ranges of a quantized model: a few hundred suffice (TF's guide suggests 100-500).
 REPRESENTATIVE_DIGITS = 500
@@ -50,7 +58,7 @@ def parse_args(argv):
                         help='directory with the four LeCun IDX files (train-images-idx3-ubyte'
                              '[.gz], ...); default: download through Keras (needs the internet)')
     parser.add_argument('--epochs', type=positive_int,
-                        help='passes over the training images (default: cnn 15, mlp 5)')
+                        help='passes over the training images (default: cnn 12, mlp 5)')
     parser.add_argument('--batch-size', type=positive_int,
                         help='images per gradient step (default: cnn 128, mlp 32)')
     parser.add_argument('--seed', type=int, default=0,
@@ -91,6 +99,60 @@ def add_augmented_copies(images, labels, augmentations, seed):
         extra = list(pool.map(augment_batch, [images] * len(augmentations), augmentations,
                               [seed + 1 + i for i in range(len(augmentations))]))
     return np.concatenate([images, *extra]), np.concatenate([labels] * (len(extra) + 1))
+
+
+def add_negatives(images, labels, count, mining_scale, seed, workers):
+    """The training set plus the not-a-digit class: camera-like and jittered copies of
+    `count` glyphs, and the crops mined from digit-free frames (mining_scale times
+    negatives.MINED_FRAMES) with a jittered copy each."""
+    from digit_recognition.training import negatives  # noqa: PLC0415
+    from digit_recognition.training.augmentation import augment_batch  # noqa: PLC0415
+    print(f'drawing {count} non-digit glyphs and mining digit-free frames...', flush=True)
+    glyphs = negatives.glyphs('mixed', count, seed + 100)
+    mined = negatives.mine_blank_crops(seed + 200, mining_scale, workers)
+    with ProcessPoolExecutor(workers) as pool:
+        copies = list(pool.map(augment_batch, [glyphs, glyphs, mined],
+                               ['camera-like', 'jittered', 'jittered'],
+                               [seed + 101, seed + 102, seed + 201]))
+    extra = np.concatenate([*copies, mined])
+    print(f'not a digit: {len(extra)} crops ({len(mined)} mined from digit-free frames)',
+          flush=True)
+    return (np.concatenate([images, extra]),
+            np.concatenate([labels, np.full(len(extra), models.NOT_A_DIGIT, labels.dtype)]))
+
+
+def calibration_set(images, labels, seed):
+    """Crops and labels to fit the temperature on: camera-like copies of held-out digits and
+    of as many fresh non-digit glyphs."""
+    from digit_recognition.training import negatives  # noqa: PLC0415
+    from digit_recognition.training.augmentation import augment_batch  # noqa: PLC0415
+    glyphs = negatives.glyphs('mixed', len(images) // 5, seed + 300)
+    crops = np.concatenate([augment_batch(images, 'camera-like', seed + 301),
+                            augment_batch(glyphs, 'camera-like', seed + 302)])
+    return crops, np.concatenate([labels, np.full(len(glyphs), models.NOT_A_DIGIT,
+                                                  labels.dtype)])
+
+
+def fit_temperature(probabilities, labels):
+    """The temperature T that makes softmax(log(p) / T) best predict `labels` (least
+    negative log-likelihood, searched on a fine grid: one number, no optimizer needed)."""
+    logits = np.log(np.clip(probabilities, 1e-12, 1)).astype(np.float64)
+    best, best_loss = 1.0, np.inf
+    for temperature in np.arange(0.5, 4.0, 0.02):
+        scaled = logits / temperature
+        scaled -= scaled.max(axis=1, keepdims=True)
+        log_p = scaled - np.log(np.exp(scaled).sum(axis=1, keepdims=True))
+        loss = -log_p[np.arange(len(labels)), labels].mean()
+        if loss < best_loss:
+            best, best_loss = float(temperature), loss
+    return best
+
+
+def apply_temperature(model, temperature):
+    """Divide the last (softmax) layer's logits by `temperature`, in its weights: the saved
+    model outputs calibrated probabilities with no extra layer."""
+    layer = model.layers[-1]
+    layer.set_weights([weight / temperature for weight in layer.get_weights()])
 
 
 def use_cosine_learning_rate(model, initial, total_steps):
@@ -181,9 +243,21 @@ def main(argv=None):
         return 1
 
     recipe = RECIPES[options.model]
+    calibration = None
+    if recipe.get('negatives'):
+        # A smaller training set (--data with fewer digits) gets as many negatives in
+        # proportion, and as large a share held out.
+        share = len(x_train) / MNIST_TRAINING_DIGITS
+        held = int(CALIBRATION_DIGITS * share)
+        held_out = np.random.default_rng(options.seed).permutation(len(x_train))
+        calibration = x_train[held_out[:held]], y_train[held_out[:held]]
+        x_train, y_train = x_train[held_out[held:]], y_train[held_out[held:]]
     if recipe['augmentations']:
         x_train, y_train = add_augmented_copies(x_train, y_train, recipe['augmentations'],
                                                 options.seed)
+    if recipe.get('negatives'):
+        x_train, y_train = add_negatives(x_train, y_train, max(1, int(recipe['negatives'] * share)),
+                                         share, options.seed, min(3, os.cpu_count() or 1))
     set_random_seed(options.seed)  # before building: the initial weights come from it
     model = recipe['build']()
     if recipe['learning_rate']:
@@ -193,6 +267,12 @@ def main(argv=None):
     # The test set is only watched here (for the curves), never used to pick anything.
     history = model.fit(x_train, y_train, epochs=options.epochs, batch_size=options.batch_size,
                         validation_data=(x_test, y_test), verbose=1)
+    if calibration is not None:
+        crops, labels = calibration_set(*calibration, options.seed)
+        temperature = fit_temperature(model.predict(crops, batch_size=512, verbose=0), labels)
+        apply_temperature(model, temperature)
+        print(f'confidence calibrated: temperature {temperature:.2f} (fitted on {len(crops)} '
+              f'held-out camera-like crops)')
     _, accuracy = model.evaluate(x_test, y_test, batch_size=256, verbose=0)
     print(f'MNIST test accuracy: {100 * accuracy:.2f}% ({len(x_test)} images)')
 
