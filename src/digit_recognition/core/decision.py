@@ -96,13 +96,29 @@ def decide(probabilities: np.ndarray,
     return digit, float(mean[digit])
 
 
+def judge(probabilities: np.ndarray, min_confidence: float,
+          tolerance: float = PROBABILITY_TOLERANCE) -> tuple:
+    """(kind, class, confidence, reason) of one batch's probabilities [N, 10 or 11], as the
+    classifier node decides: 'digit' (publish it), 'unsure' (under min_confidence),
+    'not_digit' (the model reads no digit) or 'refused' (not probabilities: class and
+    confidence None, reason says why)."""
+    try:
+        digit, confidence = decide(probabilities, tolerance)
+    except NotProbabilitiesError as exc:
+        # Fail closed: the argmax of NaNs is no digit.
+        return 'refused', None, None, str(exc)
+    if digit == NOT_A_DIGIT:
+        return 'not_digit', digit, confidence, ''
+    return ('digit' if confidence >= min_confidence else 'unsure'), digit, confidence, ''
+
+
 class Verdict(NamedTuple):
     """What one full batch came to."""
 
     # 'digit': publish it; 'unsure': under min_confidence; 'not_digit': the model reads no
     # digit; 'refused': the outputs are not probabilities.
     kind: str
-    digit: Optional[int]  # NOT_A_DIGIT for 'not_digit' 
+    digit: Optional[int]  # NOT_A_DIGIT for 'not_digit'
     confidence: Optional[float]
     reason: str  # why a batch was refused, else ''
     inference_sec: float  # the model call's time
@@ -115,7 +131,8 @@ class DigitDecider:
     `predict_batch` maps a [N, 28, 28] uint8 batch to [N, 10] or [N, 11] probabilities (the
     11th: not a digit). A digit is published when the batch's mean probability of it reaches
     `min_confidence`: with a calibrated model, "publish only when at least this sure".
-    `min_confidence` may be changed at any time; `reconfigure()` starts a new batch with another size or gap.
+    `min_confidence` may be changed at any time; `reconfigure()` starts a new batch with
+    another size or gap.
     """
 
     def __init__(self, predict_batch: Callable[[np.ndarray], np.ndarray], batch_size: int,
@@ -149,13 +166,4 @@ class DigitDecider:
         started = time.perf_counter()
         probabilities = self._predict_batch(batch)
         inference_sec = time.perf_counter() - started
-        try:
-            digit, confidence = decide(probabilities, self.tolerance)
-        except NotProbabilitiesError as exc:
-            # Fail closed: the argmax of NaNs is no digit.
-            return Verdict('refused', None, None, str(exc), inference_sec)
-        if digit == NOT_A_DIGIT:
-            kind = 'not_digit'
-        else:
-            kind = 'digit' if confidence >= self.min_confidence else 'unsure'
-        return Verdict(kind, digit, confidence, '', inference_sec)
+        return Verdict(*judge(probabilities, self.min_confidence, self.tolerance), inference_sec)

@@ -34,7 +34,7 @@ class ClassifierNode(Node):
             integer_range=(1, 64))
         min_confidence = declare_parameter(
             self, 'min_confidence', 0.9,
-            'Publish only when at least this sure: the batch\'s mean (calibrated) probability '
+            "Publish only when at least this sure: the batch's mean (calibrated) probability "
             'of its digit must reach this',
             float_range=(0.0, 1.0))
         batch_timeout = declare_parameter(
@@ -125,7 +125,8 @@ class ClassifierNode(Node):
                   'inference ms per batch': f'{self._batch_rate.mean_ms():.2f}',
                   'crops dropped': self.crops_dropped, 'digits published': self.digits_published,
                   'unsure batches': self.unsure_batches,
-                  'non-digit batches': self.non_digit_batches, 'batches refused': self.batches_refused,
+                  'non-digit batches': self.non_digit_batches,
+                  'batches refused': self.batches_refused,
                   'model loaded': True, 'backend': self._backend,
                   'model': str(self._classifier.path)}
         if self._last_batch_refused:

@@ -1212,9 +1212,9 @@ def render_condition(condition: str, digit: np.ndarray, rng: np.random.Generator
     digit: uint8 [28, 28], white on black. variant: one of CONDITIONS[condition], or None to
     let rng choose. strokes: 'pen' redraws the digit's centre line with the scene's pen;
     'mnist' draws MNIST's own strokes scaled up (the writer's own stroke shapes and widths,
-    so the redrawing's cost does not cap the measure). Returns (frame bgr8 uint8 [H, W, 3], the variant's name); the same rng
-    state gives the same frame. ValueError for an unknown condition or variant, or a digit
-    that is not a uint8 28x28 image with ink.
+    so the redrawing's cost does not cap the measure). Returns (frame bgr8 uint8 [H, W, 3],
+    the variant's name); the same rng state gives the same frame. ValueError for an unknown
+    condition or variant, or a digit that is not a uint8 28x28 image with ink.
     """
     digit = _check_digit(digit)
     frame_size = _check_geometry(frame_size, roi_size)

@@ -256,8 +256,9 @@ def main(argv=None):
         x_train, y_train = add_augmented_copies(x_train, y_train, recipe['augmentations'],
                                                 options.seed)
     if recipe.get('negatives'):
-        x_train, y_train = add_negatives(x_train, y_train, max(1, int(recipe['negatives'] * share)),
-                                         share, options.seed, min(3, os.cpu_count() or 1))
+        count = max(1, int(recipe['negatives'] * share))
+        x_train, y_train = add_negatives(x_train, y_train, count, share, options.seed,
+                                         min(3, os.cpu_count() or 1))
     set_random_seed(options.seed)  # before building: the initial weights come from it
     model = recipe['build']()
     if recipe['learning_rate']:

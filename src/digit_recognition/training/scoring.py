@@ -1,0 +1,92 @@
+"""What the robot receives, scored: each batch of five frames published right, published
+wrong or silent, as core.decision decides it; and how well confidence means what it says
+(expected calibration error, reliability bins). numpy only."""
+
+from typing import Optional
+
+import numpy as np
+
+from digit_recognition.core.decision import judge
+
+BATCH = 5  # frames of one digit per batch, as the classifier node's default batch_size
+NO_DIGIT = -1  # label of a batch with nothing to read; decided class of a silent batch
+CALIBRATION_BINS = 15
+
+
+def batch_decisions(probabilities: np.ndarray, found: np.ndarray,
+                    min_confidence: float) -> dict:
+    """The classifier's decision on each batch of BATCH consecutive frames.
+
+    probabilities: float32 [N, C] for N frames (rows of frames without a crop are ignored);
+    found: bool [N]. A batch decides on the crops preprocessing found in it (the node waits
+    for five crops; frames without one add nothing); none: silent. Returns arrays over the
+    N // BATCH batches: published (bool), digit (int, NO_DIGIT when silent), top (the class
+    with the highest mean probability, NO_DIGIT when no crop), confidence (its mean
+    probability, NaN when no crop).
+    """
+    batches = len(found) // BATCH
+    published = np.zeros(batches, bool)
+    digit = np.full(batches, NO_DIGIT)
+    top = np.full(batches, NO_DIGIT)
+    confidence = np.full(batches, np.nan)
+    for b in range(batches):
+        rows = np.flatnonzero(found[b * BATCH:(b + 1) * BATCH]) + b * BATCH
+        if rows.size == 0:
+            continue
+        kind, chosen, conf, _ = judge(probabilities[rows], min_confidence)
+        if chosen is None:
+            continue
+        top[b], confidence[b] = chosen, conf
+        if kind == 'digit':
+            published[b], digit[b] = True, chosen
+    return dict(published=published, digit=digit, top=top, confidence=confidence)
+
+
+def outcomes(decisions: dict, labels: np.ndarray) -> dict:
+    """Shares of batches published right, published wrong and silent; labels [batches] are
+    the digits shown (NO_DIGIT: nothing to read, every publication is wrong)."""
+    published, digit = decisions['published'], decisions['digit']
+    right = published & (digit == labels)
+    return dict(right=float(right.mean()), wrong=float((published & ~right).mean()),
+                silent=float((~published).mean()), batches=int(len(labels)))
+
+
+def by_variant(decisions: dict, labels: np.ndarray, variants) -> dict:
+    """outcomes() per variant name (variants: one name per batch)."""
+    variants = np.asarray(variants)
+    return {v: outcomes({k: a[variants == v] for k, a in decisions.items()},
+                        labels[variants == v]) for v in dict.fromkeys(variants)}
+
+
+def calibration(confidence: np.ndarray, correct: np.ndarray,
+                bins: int = CALIBRATION_BINS) -> dict:
+    """Expected calibration error and reliability bins of top-class confidences.
+
+    confidence: the decided class's mean probability per batch (NaN: no crop, left out);
+    correct: whether that class was right (a digit shown, or "not a digit" for nothing to
+    read). ECE is the batch-weighted mean gap between confidence and accuracy per bin.
+    """
+    keep = ~np.isnan(confidence)
+    confidence, correct = confidence[keep], correct[keep].astype(float)
+    edges = np.linspace(0, 1, bins + 1)
+    which = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
+    rows, ece = [], 0.0
+    for b in range(bins):
+        inside = which == b
+        count = int(inside.sum())
+        if not count:
+            continue
+        mean_conf, accuracy = float(confidence[inside].mean()), float(correct[inside].mean())
+        ece += count / max(len(confidence), 1) * abs(mean_conf - accuracy)
+        rows.append(dict(low=float(edges[b]), high=float(edges[b + 1]), count=count,
+                         confidence=mean_conf, accuracy=accuracy))
+    return dict(ece=float(ece), batches=int(len(confidence)), bins=rows)
+
+
+def top_correct(decisions: dict, labels: np.ndarray, not_a_digit: Optional[int]) -> np.ndarray:
+    """Whether each batch's top class was right: the digit shown, or the not-a-digit class
+    (not_a_digit, None for a model without one) where nothing was there to read."""
+    expected = labels.copy()
+    if not_a_digit is not None:
+        expected[labels == NO_DIGIT] = not_a_digit
+    return decisions['top'] == expected
