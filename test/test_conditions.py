@@ -350,3 +350,97 @@ def test_load_photo_reads_an_opaque_photo_as_opencv_does(tmp_path):
     (tmp_path / 'broken.png').write_bytes(b'not an image')
     with pytest.raises(ValueError, match='cannot read'):
         load_photo(tmp_path / 'broken.png')
+
+
+# --- broad light inks, a hand holding the sheet, MNIST's own strokes ---
+
+def ink_darkness(frame):
+    """1 - ink / paper in the ROI's grey: the paper its median, the ink its 1st percentile."""
+    roi = gray(frame)[ROI_TOP:ROI_TOP + ROI, ROI_LEFT:ROI_LEFT + ROI].astype(np.float64)
+    return 1 - np.percentile(roi, 1) / np.median(roi)
+
+
+# The pens' ink is 25-60 % darker than the paper; measured 0.29-0.60 on these frames for the
+# felt-tips and markers. Graphite's grain and breaks leave soft pencil lighter than its
+# ink: down to 0.20 here (0.13 on other digits).
+LIGHT_INK_DARKNESS = {'soft_pencil': (0.15, 0.65)}
+DEFAULT_LIGHT_INK_DARKNESS = (0.25, 0.65)
+
+
+@pytest.mark.parametrize('variant', CONDITIONS['broad_light_ink'])
+def test_broad_light_inks_are_25_to_60_percent_darker_than_the_paper(variant, digits):
+    low, high = LIGHT_INK_DARKNESS.get(variant, DEFAULT_LIGHT_INK_DARKNESS)
+    for seed in range(5):
+        frame, name = render_condition('broad_light_ink', digits[0],
+                                       np.random.default_rng(seed), variant)
+        assert name == variant
+        assert frame.shape == (480, 640, 3) and frame.dtype == np.uint8
+        assert low <= ink_darkness(frame) <= high, (seed, ink_darkness(frame))
+
+
+def test_a_black_felt_pen_is_darker_than_any_broad_light_ink(digits):
+    # The measure tells them apart: a felt pen's 0.87 and 0.76 (seeds 0, 1) pass every bound.
+    for seed in (0, 1):
+        frame, _ = render_condition('pens', digits[0], np.random.default_rng(seed), 'felt_pen')
+        assert ink_darkness(frame) > max(high for _, high in
+                                         [*LIGHT_INK_DARKNESS.values(),
+                                          DEFAULT_LIGHT_INK_DARKNESS]), seed
+
+
+def skin_blob(frame):
+    """The largest region warmer (red minus blue) than the frame's median by 15: a hand."""
+    warmth = frame[:, :, 2].astype(int) - frame[:, :, 0]
+    skin = (warmth > np.median(warmth) + 15).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(skin)
+    assert count > 1, 'no skin'
+    return labels == 1 + stats[1:, cv2.CC_STAT_AREA].argmax()
+
+
+@pytest.mark.parametrize('variant', CONDITIONS['hand_holding'])
+def test_a_hand_holding_the_sheet_reaches_in_from_the_frame_edge(variant, digits):
+    for seed in range(3):
+        for frame, name in (
+                render_condition('hand_holding', digits[seed], np.random.default_rng(seed),
+                                 variant),
+                render_blank('hand_holding', np.random.default_rng(seed), variant)):
+            assert name == variant
+            assert frame.shape == (480, 640, 3) and frame.dtype == np.uint8
+            hand = skin_blob(frame)
+            assert hand.sum() > 5000, (seed, hand.sum())
+            assert hand[[0, -1]].any() or hand[:, [0, -1]].any(), seed
+
+
+def test_a_hand_holding_the_sheet_renders_as_a_blank_of_its_own():
+    assert set(BLANK_KINDS['hand_holding']) == set(CONDITIONS['hand_holding'])
+    frame, variant = render_blank('hand_holding', np.random.default_rng(0))
+    assert variant in BLANK_KINDS['hand_holding']
+    assert frame.shape == (480, 640, 3) and frame.dtype == np.uint8
+    again, same = render_blank('hand_holding', np.random.default_rng(0))
+    np.testing.assert_array_equal(frame, again)
+    assert same == variant
+
+
+@pytest.mark.parametrize('condition, variant', [('plain', None),
+                                                ('broad_light_ink', 'red_felt_tip')])
+def test_mnist_strokes_draw_another_frame_than_the_pen(condition, variant, digits):
+    pen, _ = render_condition(condition, digits[0], np.random.default_rng(0), variant)
+    np.testing.assert_array_equal(
+        pen, render_condition(condition, digits[0], np.random.default_rng(0), variant,
+                              strokes='pen')[0])  # the default
+    mnist, _ = render_condition(condition, digits[0], np.random.default_rng(0), variant,
+                                strokes='mnist')
+    assert mnist.shape == pen.shape and mnist.dtype == np.uint8
+    assert not np.array_equal(mnist, pen)
+    assert (np.abs(mnist.astype(int) - pen) > 25).any(axis=2).sum() > 500  # other strokes
+    # ...of the same digit in the same place: the ink's boxes overlap.
+    pen_box, mnist_box = ink_box(pen), ink_box(mnist)
+    assert pen_box[0] < mnist_box[2] and mnist_box[0] < pen_box[2]
+    assert pen_box[1] < mnist_box[3] and mnist_box[1] < pen_box[3]
+    np.testing.assert_array_equal(
+        mnist, render_condition(condition, digits[0], np.random.default_rng(0), variant,
+                                strokes='mnist')[0])
+
+
+def test_unknown_strokes_raise_value_error(digits):
+    with pytest.raises(ValueError, match='strokes'):
+        render_condition('plain', digits[0], np.random.default_rng(0), strokes='brush')

@@ -141,3 +141,85 @@ def test_decider_reconfigured_starts_a_new_batch():
     assert decider.add(crop) is None  # the two crops before were dropped
     assert decider.add(crop).digit == 3
     assert decider.batch_size == 2
+
+
+# --- 11-output models: digits 0-9 and class 10, "not a digit" ---
+
+def rows_saying(cls, confidence, rows=4, columns=11):
+    """[rows, columns] probabilities: `cls` at `confidence`, the rest spread evenly."""
+    probabilities = np.full((rows, columns), (1 - confidence) / (columns - 1), np.float32)
+    probabilities[:, cls] = confidence
+    return probabilities
+
+
+def test_not_a_digit_is_the_eleventh_output():
+    from digit_recognition.core.decision import DIGIT_CLASSES, NOT_A_DIGIT
+    assert (DIGIT_CLASSES, NOT_A_DIGIT) == (10, 10)
+
+
+def test_decide_on_eleven_outputs_says_not_a_digit_by_the_batch_mean():
+    from digit_recognition.core.decision import NOT_A_DIGIT
+    # Two crops lean to 4, three are surely no digit: the mean says not a digit.
+    probabilities = np.concatenate([rows_saying(4, 0.6, 2), rows_saying(NOT_A_DIGIT, 0.9, 3)])
+    cls, confidence = decide(probabilities)
+    assert cls == NOT_A_DIGIT
+    assert confidence == pytest.approx((2 * 0.04 + 3 * 0.9) / 5)
+    # And an 11-output batch that reads a digit decides that digit.
+    assert decide(rows_saying(6, 0.95)) == (6, pytest.approx(0.95))
+
+
+@pytest.mark.parametrize('min_confidence', [0.0, 0.5, 0.99, 1.0])
+def test_decider_never_publishes_a_batch_read_as_not_a_digit(min_confidence):
+    from digit_recognition.core.decision import DigitDecider, NOT_A_DIGIT
+    crop = np.zeros((28, 28), np.uint8)
+    # Even a barely winning not-a-digit class, at any min_confidence: never 'digit'.
+    for confidence in (0.999, 0.5, 0.2):
+        decider = DigitDecider(lambda batch, c=confidence: rows_saying(NOT_A_DIGIT, c, len(batch)),
+                               3, None, min_confidence)
+        verdicts = [decider.add(crop) for _ in range(3)]
+        assert verdicts[:2] == [None, None]
+        verdict = verdicts[2]
+        assert verdict.kind == 'not_digit', (confidence, verdict)
+        assert verdict.digit == NOT_A_DIGIT
+        assert verdict.confidence == pytest.approx(confidence)
+        assert verdict.reason == ''
+
+
+def test_decider_publishes_a_digit_from_eleven_outputs_and_gates_it_on_confidence():
+    from digit_recognition.core.decision import DigitDecider
+    crop = np.zeros((28, 28), np.uint8)
+    decider = DigitDecider(lambda batch: rows_saying(7, 0.95, len(batch)), 2, None,
+                           min_confidence=0.9)
+    verdict = [decider.add(crop) for _ in range(2)][-1]
+    assert verdict.kind == 'digit' and verdict.digit == 7
+    assert verdict.confidence == pytest.approx(0.95)
+    decider.min_confidence = 0.96
+    verdict = [decider.add(crop) for _ in range(2)][-1]
+    assert verdict.kind == 'unsure' and verdict.digit == 7
+
+
+@pytest.mark.parametrize('columns', [9, 12, 20])
+def test_outputs_neither_ten_nor_eleven_wide_are_refused(columns):
+    from digit_recognition.core.decision import DigitDecider
+    probabilities = rows_saying(3, 0.95, 4, columns)
+    check_probabilities(probabilities)  # probabilities, but from no model of ours
+    with pytest.raises(NotProbabilitiesError, match=str(columns)):
+        decide(probabilities)
+    decider = DigitDecider(lambda batch: rows_saying(3, 0.95, len(batch), columns), 1, None,
+                           min_confidence=0.0)
+    verdict = decider.add(np.zeros((28, 28), np.uint8))
+    assert verdict.kind == 'refused'
+    assert verdict.digit is None and verdict.confidence is None
+    assert str(columns) in verdict.reason
+
+
+def test_ten_output_models_still_decide_digits():
+    from digit_recognition.core.decision import DigitDecider
+    # Even class 9, the last column of a 10-output model, is a digit there.
+    assert decide(rows_saying(9, 0.8, columns=10)) == (9, pytest.approx(0.8))
+    crop = np.zeros((28, 28), np.uint8)
+    for digit in (0, 9):
+        decider = DigitDecider(one_hot_predictions(digit, 0.95), 1, None, min_confidence=0.9)
+        verdict = decider.add(crop)
+        assert verdict.kind == 'digit' and verdict.digit == digit
+        assert verdict.confidence == pytest.approx(0.95)

@@ -59,8 +59,14 @@ def test_mlp_is_the_tutorials_and_the_default_is_the_augmented_cnn(trained, tmp_
     data = write_mnist_dir(tmp_path / 'mnist', train, test)
     result = run_train('--data', data, '--epochs', 1, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert 'augmenting 400 digits: camera-like, jittered, jittered copies...' in result.stdout
-    assert load_classifier(tmp_path / 'mnist_cnn.keras').model.name == 'mnist_cnn'
+    # The CNN holds out digits to calibrate its confidence on, in proportion to MNIST's
+    # 5,000 of 60,000: int(5000 * 400 / 60000) = 33 of the 400, the other 367 augmented.
+    assert 'augmenting 367 digits: camera-like, jittered, jittered copies...' in result.stdout
+    assert 'confidence calibrated: temperature ' in result.stdout
+    cnn = load_classifier(tmp_path / 'mnist_cnn.keras').model
+    assert cnn.name == 'mnist_cnn'
+    # Digits 0-9 and the not-a-digit class.
+    assert [layer.units for layer in cnn.layers if hasattr(layer, 'units')] == [11]
     assert (tmp_path / 'mnist_cnn.tflite').is_file()
     assert not (tmp_path / 'mnist_cnn_int8.tflite').exists()  # only with --quantize
 

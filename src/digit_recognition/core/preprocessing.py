@@ -44,10 +44,13 @@ LIGHT_STROKE_SHARE = 0.35
 # A blob that runs out of the frame (a hand, a finger, the sheet's edge) counts this much of
 # its ink when the digit is chosen: a digit is shown whole, a hand reaches in from outside.
 FROM_OUTSIDE_WEIGHT = 0.1
-# Ink broader than this (share of the ROI) is a hand or a finger: no pen is this broad, even a
-# marker held close. Taken out with its rim.
+# Ink broader than this (share of the ROI) over at least as long is a hand or a finger when the
+# rest of the ink was written with a pen HAND_TO_PEN times narrower; it is taken out with its
+# rim (RIM around it). A digit whose own strokes are that broad (a marker held close) keeps
+# them all, and the junctions of broad strokes are too short to count.
 BROADEST_STROKE = 0.25
-RIM = 0.05  # how far around such a hand its rim and soft edge are taken out too
+HAND_TO_PEN = 3
+RIM = 0.1
 LINE_LENGTH = 1.5  # straight ink at least this long is a printed line or an edge, not a digit
 FRAME_SPAN = 0.95  # a blob this wide or tall (share of the frame) is not a digit
 LINE_ERASE_WIDTH = 9  # pixels erased along a printed line: its width and the search's error
@@ -455,17 +458,14 @@ def _search(frame, box, roi, threshold, threshold_mode, roi_size):
                    int(WIDEST_STROKE * roi_size),
                    int(LINE_LENGTH * roi_size) if whole_frame else None)
     frame_edges = (x == 0, y == 0, x + w == frame.shape[1], y + h == frame.shape[0])
-    if REMOVE_HANDS:
-        ink = _without_hands(ink, roi_size)
+    ink = _without_hands(ink, roi_size)
     return ink, choose_digit(ink, roi_here, roi_size, frame.shape, frame_edges)
 
 
-REMOVE_HANDS = True
-
-
 def _without_hands(ink, roi_size):
-    """The ink without blobs broader than any pen (BROADEST_STROKE) and their rims: a finger
-    or hand held before the sheet, dark enough to pass for ink."""
+    """The ink without blobs broader than BROADEST_STROKE and their rims, when the rest of the
+    ink is much thinner (HAND_TO_PEN): a finger or hand held before the sheet, dark enough to
+    pass for ink, beside a digit written with a pen."""
     # At a quarter of the resolution: a sixteenth of the cost, plenty for blobs this broad.
     height, width = ink.shape
     side = int(BROADEST_STROKE * roi_size) // 4
@@ -473,16 +473,26 @@ def _without_hands(ink, roi_size):
         return ink
     small = cv2.resize(ink, (width // 4, height // 4), interpolation=cv2.INTER_AREA)
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (side, side))
-    broad = cv2.erode(small, kernel)
-    if broad.max() < 128:
+    _, broad = cv2.threshold(cv2.erode(small, kernel), 127, 255, cv2.THRESH_BINARY)
+    if not broad.any():
+        return ink
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(broad, connectivity=8)
+    long = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]) >= side
+    long[0] = False
+    if not long.any():
         return ink
     rim = 2 * max(1, int(RIM * roi_size) // 4) + 1
-    hand = cv2.dilate(cv2.dilate(broad, kernel),
+    hand = cv2.dilate(cv2.dilate(long[labels].astype(np.uint8) * np.uint8(255), kernel),
                       cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (rim, rim)))
-    hand = cv2.resize(hand, (width, height), interpolation=cv2.INTER_NEAREST)
-    ink = ink.copy()
-    ink[hand >= 128] = 0
-    return ink
+    hand = cv2.resize(hand, (width, height), interpolation=cv2.INTER_NEAREST) >= 128
+    rest = ink.copy()
+    rest[hand] = 0
+    if not rest.any():
+        return ink
+    # The broadest stroke left, from the distance to the nearest paper: a thick digit's
+    # pieces beside its junctions are still broad, a pen's strokes are not.
+    pen = 2 * cv2.distanceTransform(rest, cv2.DIST_L2, 3).max()
+    return rest if pen * HAND_TO_PEN <= 4 * side else ink
 
 
 def _reaches_inner_edge(mask, box, frame_shape):

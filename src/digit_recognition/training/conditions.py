@@ -1085,7 +1085,8 @@ def _broad_light(name):
     def make(rng, size, roi):
         pen = BROAD_LIGHT_PENS[name]
         height = rng.uniform(80, 140)
-        # The pen's darkness (1 - grey transmittance) is drawn from 25-60 %.
+        # The ink's darkness (1 - grey transmittance) is drawn from 25-60 %, before the
+        # pen's texture (graphite's grain lightens a soft pencil further).
         darkness = rng.uniform(0.25, 0.6)
         grey = float(GREY_WEIGHTS @ np.asarray(pen.colour))
         ink = tuple(float(np.clip(1 - (1 - c) * darkness / (1 - grey), 0, 1))

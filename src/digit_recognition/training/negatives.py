@@ -72,8 +72,9 @@ def _wobbly(points, rng, amount=2.0) -> np.ndarray:
     return np.round(dense).astype(np.int32)[:, None]
 
 
-def _draw(strokes, rng, dots=()) -> np.ndarray:
-    """Polylines (each a list of (x, y) on a 0-1 square) and dots drawn by one pen."""
+def _draw(strokes, rng, dots=(), turn=0) -> np.ndarray:
+    """Polylines (each a list of (x, y) on a 0-1 square) and dots drawn by one pen, turned
+    `turn` quarter turns."""
     canvas = np.zeros((CANVAS, CANVAS), np.uint8)
     pen = _pen_size(rng)
     to_px = lambda points: np.asarray(points, np.float32) * (CANVAS - 24) + 12  # noqa: E731
@@ -82,7 +83,7 @@ def _draw(strokes, rng, dots=()) -> np.ndarray:
     for dot in dots:
         x, y = to_px([dot])[0]
         cv2.circle(canvas, (int(x), int(y)), max(2, pen // 2 + 1), 255, -1, cv2.LINE_AA)
-    return _finish(_hand_warp(canvas, rng))
+    return _finish(_hand_warp(np.ascontiguousarray(np.rot90(canvas, turn)), rng))
 
 
 def _arc(cx, cy, rx, ry, start, end, steps=24):
@@ -120,10 +121,8 @@ def arrow(rng):
     shaft = [(0.05, 0.5), (0.95, 0.5)]
     barbs = [(0.95 - head * np.cos(s * spread), 0.5 + head * np.sin(s * spread))
              for s in (-1, 1)]
-    strokes = [shaft, [barbs[0], (0.95, 0.5), barbs[1]]]
-    canvas_glyph = _draw(strokes, rng)
-    turn = int(rng.integers(4))  # right, down, left, up (and the hand's tilt on top)
-    return np.ascontiguousarray(np.rot90(canvas_glyph, turn))
+    # Pointing right, up, left or down (and the hand's tilt on top).
+    return _draw([shaft, [barbs[0], (0.95, 0.5), barbs[1]]], rng, turn=int(rng.integers(4)))
 
 
 def hash_sign(rng):

@@ -19,6 +19,7 @@ import warnings
 import numpy as np
 
 from digit_recognition.core import model as models
+from digit_recognition.training import calibrate
 from digit_recognition.training.mnist import load_mnist
 
 # How each model is trained. The MLP exactly as the tutorial. The CNN beside each original
@@ -35,9 +36,10 @@ RECIPES = {
 # The CNN's not-a-digit class (negatives.py): `negatives` glyphs (letters, symbols,
 # scribbles), each seen as the camera and preprocessing see it and jittered, and the crops
 # preprocessing cuts out of digit-free frames, with a jittered copy of each.
-# Digits held out of fitting, to calibrate the confidence (temperature scaling) on data the
-# weights never saw: camera-like copies of them and of as many fresh negatives.
+# Digits held out of fitting, to calibrate the confidence (calibrate.py) on digits the
+# weights never saw: CALIBRATION_BATCHES of them as batches of camera frames.
 CALIBRATION_DIGITS = 5000
+CALIBRATION_BATCHES = 1200
 MNIST_TRAINING_DIGITS = 60000
 # Training digits (originals and augmented copies alike) that calibrate the activations'
 # ranges of a quantized model: a few hundred suffice (TF's guide suggests 100-500).
@@ -119,40 +121,6 @@ def add_negatives(images, labels, count, mining_scale, seed, workers):
           flush=True)
     return (np.concatenate([images, extra]),
             np.concatenate([labels, np.full(len(extra), models.NOT_A_DIGIT, labels.dtype)]))
-
-
-def calibration_set(images, labels, seed):
-    """Crops and labels to fit the temperature on: camera-like copies of held-out digits and
-    of as many fresh non-digit glyphs."""
-    from digit_recognition.training import negatives  # noqa: PLC0415
-    from digit_recognition.training.augmentation import augment_batch  # noqa: PLC0415
-    glyphs = negatives.glyphs('mixed', len(images) // 5, seed + 300)
-    crops = np.concatenate([augment_batch(images, 'camera-like', seed + 301),
-                            augment_batch(glyphs, 'camera-like', seed + 302)])
-    return crops, np.concatenate([labels, np.full(len(glyphs), models.NOT_A_DIGIT,
-                                                  labels.dtype)])
-
-
-def fit_temperature(probabilities, labels):
-    """The temperature T that makes softmax(log(p) / T) best predict `labels` (least
-    negative log-likelihood, searched on a fine grid: one number, no optimizer needed)."""
-    logits = np.log(np.clip(probabilities, 1e-12, 1)).astype(np.float64)
-    best, best_loss = 1.0, np.inf
-    for temperature in np.arange(0.5, 4.0, 0.02):
-        scaled = logits / temperature
-        scaled -= scaled.max(axis=1, keepdims=True)
-        log_p = scaled - np.log(np.exp(scaled).sum(axis=1, keepdims=True))
-        loss = -log_p[np.arange(len(labels)), labels].mean()
-        if loss < best_loss:
-            best, best_loss = float(temperature), loss
-    return best
-
-
-def apply_temperature(model, temperature):
-    """Divide the last (softmax) layer's logits by `temperature`, in its weights: the saved
-    model outputs calibrated probabilities with no extra layer."""
-    layer = model.layers[-1]
-    layer.set_weights([weight / temperature for weight in layer.get_weights()])
 
 
 def use_cosine_learning_rate(model, initial, total_steps):
@@ -248,10 +216,10 @@ def main(argv=None):
         # A smaller training set (--data with fewer digits) gets as many negatives in
         # proportion, and as large a share held out.
         share = len(x_train) / MNIST_TRAINING_DIGITS
-        held = int(CALIBRATION_DIGITS * share)
-        held_out = np.random.default_rng(options.seed).permutation(len(x_train))
-        calibration = x_train[held_out[:held]], y_train[held_out[:held]]
-        x_train, y_train = x_train[held_out[held:]], y_train[held_out[held:]]
+        *calibration, rest = calibrate.held_out_digits(x_train, y_train,
+                                                       int(CALIBRATION_DIGITS * share),
+                                                       options.seed)
+        x_train, y_train = x_train[rest], y_train[rest]
     if recipe['augmentations']:
         x_train, y_train = add_augmented_copies(x_train, y_train, recipe['augmentations'],
                                                 options.seed)
@@ -269,11 +237,14 @@ def main(argv=None):
     history = model.fit(x_train, y_train, epochs=options.epochs, batch_size=options.batch_size,
                         validation_data=(x_test, y_test), verbose=1)
     if calibration is not None:
-        crops, labels = calibration_set(*calibration, options.seed)
-        temperature = fit_temperature(model.predict(crops, batch_size=512, verbose=0), labels)
-        apply_temperature(model, temperature)
-        print(f'confidence calibrated: temperature {temperature:.2f} (fitted on {len(crops)} '
-              f'held-out camera-like crops)')
+        digits, labels = calibration
+        count = min(len(digits), CALIBRATION_BATCHES)
+        print('calibrating the confidence on camera frames of held-out digits...', flush=True)
+        temperature, batches = calibrate.calibrate(
+            model, digits[:count], labels[:count], count // calibrate.GLYPHS_PER_DIGIT_BATCH,
+            options.seed, os.cpu_count() or 1)
+        print(f'confidence calibrated: temperature {temperature:.2f} (fitted on {batches} '
+              f'batches of {calibrate.BATCH} camera frames)')
     _, accuracy = model.evaluate(x_test, y_test, batch_size=256, verbose=0)
     print(f'MNIST test accuracy: {100 * accuracy:.2f}% ({len(x_test)} images)')
 
