@@ -8,11 +8,13 @@ background load falls on all of them alike. Modes: the default (flatfield), the 
 default mode (otsu, through today's search) and the tutorial's (fixed threshold, whole ROI
 resized). The default mode is also timed on the same frames as JPEG (quality 80, as the
 camera publishes image_raw/compressed): decoding alone (in colour), and decoding (brightness
-only) plus preprocessing, as preprocess does with `image_transport: compressed`. Writes
-preprocess.{md,json,png} into the output folder.
+only) plus preprocessing, as preprocess does with `image_transport: compressed`. With
+--baseline FILE, another version of core/preprocessing.py is timed beside them (default mode,
+same frames, same rounds). Writes preprocess.{md,json,png} into the output folder.
 """
 
 import argparse
+import importlib.util
 from pathlib import Path
 import sys
 import time
@@ -29,6 +31,7 @@ COMPRESSED_TARGET_MS = 4.0  # p50 per 640x480 JPEG frame, decoding and preproces
 JPEG_QUALITY = 80  # the camera's default jpeg_quality
 DECODE_ONLY = 'JPEG decoding alone'
 FROM_JPEG = f'{DEFAULT_THRESHOLD_MODE} from JPEG (decoding + preprocessing)'
+BASELINE = f'{DEFAULT_THRESHOLD_MODE}, --baseline version'
 MODES = {  # label: (threshold_mode, normalization)
     f'{DEFAULT_THRESHOLD_MODE} (default)': (DEFAULT_THRESHOLD_MODE, 'mnist'),
     'otsu (the previous default mode)': ('otsu', 'mnist'),
@@ -46,9 +49,18 @@ def render_frames(count, seed=0):
             for condition in CONDITIONS}
 
 
-def time_modes(frames, repeats):
+def load_baseline(path):
+    """preprocess_frame of another version of core/preprocessing.py (a file, e.g. from
+    `git show REV:src/digit_recognition/core/preprocessing.py`), to time beside today's."""
+    spec = importlib.util.spec_from_file_location('baseline_preprocessing', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.preprocess_frame
+
+
+def time_modes(frames, repeats, baseline=None):
     """{mode: {condition: [ms, ...]}}, every mode timed once per frame per round."""
-    columns = [*MODES, DECODE_ONLY, FROM_JPEG]
+    columns = [*MODES, DECODE_ONLY, FROM_JPEG] + ([BASELINE] if baseline else [])
     times = {mode: {condition: [] for condition in frames} for mode in columns}
     jpegs = {condition: [encode_jpeg(frame, JPEG_QUALITY) for frame in condition_frames]
              for condition, condition_frames in frames.items()}
@@ -67,6 +79,10 @@ def time_modes(frames, repeats):
                 preprocess_frame(decode_compressed(JPEG_FORMAT, jpeg, grey=True), 100, 200,
                                  DEFAULT_THRESHOLD_MODE, 'mnist')
                 times[FROM_JPEG][condition].append(1000 * (time.perf_counter() - started))
+                if baseline:
+                    started = time.perf_counter()
+                    baseline(frame, 100, 200, DEFAULT_THRESHOLD_MODE, 'mnist')
+                    times[BASELINE][condition].append(1000 * (time.perf_counter() - started))
     return times
 
 
@@ -110,11 +126,15 @@ def main(argv=None):
     parser.add_argument('--frames', type=int, default=40, help='frames per condition')
     parser.add_argument('--repeats', type=int, default=5, help='rounds over all frames')
     parser.add_argument('--output', type=Path, default=common.RESULTS_DIR)
+    parser.add_argument('--baseline', type=Path, metavar='FILE',
+                        help="another version of core/preprocessing.py, timed beside today's "
+                        'in its default mode on the same frames')
     options = parser.parse_args(argv)
 
     info = common.machine_info()
     frames = render_frames(options.frames)
-    times = time_modes(frames, options.repeats)
+    times = time_modes(frames, options.repeats,
+                       load_baseline(options.baseline) if options.baseline else None)
     table = report(times)
     default = next(iter(MODES))
     pooled = common.summary(np.concatenate(list(times[default].values())))

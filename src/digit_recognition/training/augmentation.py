@@ -14,7 +14,8 @@ import cv2
 import numpy as np
 
 from digit_recognition.core.preprocessing import (
-    find_digit_ink, LINE_ERASE_WIDTH, normalize_digit, THICKER_THAN_A_LINE)
+    DEFAULT_THRESHOLD_MODE, find_digit_ink, LINE_ERASE_WIDTH, normalize_digit,
+    preprocess_frame, THICKER_THAN_A_LINE)
 
 DIGIT_HEIGHTS = (35, 260)  # pixels: far away to held close (drawn log-uniformly)
 TILT = 0.3  # perspective: the far edge of the sheet up to 30 % shorter than the near one
@@ -131,7 +132,30 @@ def jittered(digit, rng):
                      borderValue=0)
 
 
-AUGMENTATIONS = {'camera-like': camera_like, 'jittered': jittered}
+def simulated(digit, rng):
+    """The digit (or any glyph) in a whole camera frame of a random condition and variant of
+    conditions.py, its centre line redrawn by the scene's pen, read by the preprocess node's
+    default settings: the crops the node makes, line remnants, shadows and fingers beside
+    the digit included. The camera-like copy when nothing is found. MNIST's own strokes are
+    left to the evaluation, as a way of drawing training never sees."""
+    from digit_recognition.training.conditions import CONDITIONS, render_condition  # noqa: PLC0415
+
+    names = list(CONDITIONS)
+    frame, _ = render_condition(names[int(rng.integers(len(names)))], digit, rng)
+    crop = preprocess_frame(frame, 100, ROI_SIZE, DEFAULT_THRESHOLD_MODE)
+    return camera_like(digit, rng) if crop is None else crop
+
+
+AUGMENTATIONS = {'camera-like': camera_like, 'jittered': jittered, 'simulated': simulated}
+
+
+def augment_in_parallel(digits, name, seed, workers):
+    """augment_batch() in `workers` processes, a chunk each (each chunk seeded from seed)."""
+    from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
+    chunks = np.array_split(digits, max(1, workers * 2))
+    with ProcessPoolExecutor(workers) as pool:
+        return np.concatenate(list(pool.map(augment_batch, chunks, [name] * len(chunks),
+                                            [seed * 1000 + k for k in range(len(chunks))])))
 
 
 def augment_batch(digits, name, seed=0):

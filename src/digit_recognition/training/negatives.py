@@ -290,9 +290,9 @@ def glyphs(kind: str, count: int, seed: int) -> np.ndarray:
 # Digit-free camera frames mined for what preprocessing cuts out of them (finger and hand
 # rims, shadow and paper edges, line fragments): frames per blank kind of
 # conditions.BLANK_KINDS; kinds that rarely give a crop get fewer frames.
-MINED_FRAMES = {'finger': 1200, 'hand_holding': 1200, 'shadowed': 400, 'shadow_edge': 400,
-                'paper_edge': 300, 'printed_lines': 300}
-OTHER_MINED_FRAMES = 100
+MINED_FRAMES = {'finger': 2400, 'hand_holding': 2400, 'shadowed': 1200, 'shadow_edge': 1200,
+                'paper_edge': 1500, 'printed_lines': 600, 'squared': 600}
+OTHER_MINED_FRAMES = 200
 
 
 def _mine_kind(kind: str, frames: int, seed: int) -> np.ndarray:

@@ -29,10 +29,12 @@ from digit_recognition.training.mnist import load_mnist
 RECIPES = {
     'mlp': dict(build=models.build_mlp, epochs=5, batch_size=32, augmentations=(),
                 learning_rate=None),
-    'cnn': dict(build=models.build_cnn, epochs=12, batch_size=128,
+    'cnn': dict(build=models.build_cnn, epochs=15, batch_size=128,
                 augmentations=('camera-like', 'jittered', 'jittered'), learning_rate=3e-3,
-                negatives=20000),
+                simulated=20000, negatives=20000),
 }
+# The CNN also sees `simulated` training digits (and a quarter as many of its non-digit
+# glyphs) in whole camera frames of conditions.py, read by the default preprocessing.
 # The CNN's not-a-digit class (negatives.py): `negatives` glyphs (letters, symbols,
 # scribbles), each seen as the camera and preprocessing see it and jittered, and the crops
 # preprocessing cuts out of digit-free frames, with a jittered copy of each.
@@ -60,7 +62,7 @@ def parse_args(argv):
                         help='directory with the four LeCun IDX files (train-images-idx3-ubyte'
                              '[.gz], ...); default: download through Keras (needs the internet)')
     parser.add_argument('--epochs', type=positive_int,
-                        help='passes over the training images (default: cnn 12, mlp 5)')
+                        help='passes over the training images (default: cnn 15, mlp 5)')
     parser.add_argument('--batch-size', type=positive_int,
                         help='images per gradient step (default: cnn 128, mlp 32)')
     parser.add_argument('--seed', type=int, default=0,
@@ -103,12 +105,22 @@ def add_augmented_copies(images, labels, augmentations, seed):
     return np.concatenate([images, *extra]), np.concatenate([labels] * (len(extra) + 1))
 
 
+def simulated_copies(images, labels, count, seed, workers):
+    """(crops, labels) of `count` of the digits (a seeded choice) in whole camera frames, as
+    the preprocess node crops them."""
+    from digit_recognition.training.augmentation import augment_in_parallel  # noqa: PLC0415
+    chosen = np.random.default_rng(seed + 400).choice(len(images), min(count, len(images)),
+                                                       replace=False)
+    print(f'drawing {len(chosen)} digits in camera frames...', flush=True)
+    return augment_in_parallel(images[chosen], 'simulated', seed + 401, workers), labels[chosen]
+
+
 def add_negatives(images, labels, count, mining_scale, seed, workers):
     """The training set plus the not-a-digit class: camera-like and jittered copies of
     `count` glyphs, and the crops mined from digit-free frames (mining_scale times
     negatives.MINED_FRAMES) with a jittered copy each."""
     from digit_recognition.training import negatives  # noqa: PLC0415
-    from digit_recognition.training.augmentation import augment_batch  # noqa: PLC0415
+    from digit_recognition.training.augmentation import augment_batch, augment_in_parallel  # noqa: PLC0415
     print(f'drawing {count} non-digit glyphs and mining digit-free frames...', flush=True)
     glyphs = negatives.glyphs('mixed', count, seed + 100)
     mined = negatives.mine_blank_crops(seed + 200, mining_scale, workers)
@@ -116,7 +128,8 @@ def add_negatives(images, labels, count, mining_scale, seed, workers):
         copies = list(pool.map(augment_batch, [glyphs, glyphs, mined],
                                ['camera-like', 'jittered', 'jittered'],
                                [seed + 101, seed + 102, seed + 201]))
-    extra = np.concatenate([*copies, mined])
+    simulated = augment_in_parallel(glyphs[:count // 4], 'simulated', seed + 103, workers)
+    extra = np.concatenate([*copies, simulated, mined])
     print(f'not a digit: {len(extra)} crops ({len(mined)} mined from digit-free frames)',
           flush=True)
     return (np.concatenate([images, extra]),
@@ -212,21 +225,26 @@ def main(argv=None):
 
     recipe = RECIPES[options.model]
     calibration = None
+    # A smaller training set (--data with fewer digits) gets as many simulated copies and
+    # negatives in proportion, and as large a share held out.
+    share = len(x_train) / MNIST_TRAINING_DIGITS
     if recipe.get('negatives'):
-        # A smaller training set (--data with fewer digits) gets as many negatives in
-        # proportion, and as large a share held out.
-        share = len(x_train) / MNIST_TRAINING_DIGITS
         *calibration, rest = calibrate.held_out_digits(x_train, y_train,
                                                        int(CALIBRATION_DIGITS * share),
                                                        options.seed)
         x_train, y_train = x_train[rest], y_train[rest]
+    workers = min(3, os.cpu_count() or 1)
+    simulated = simulated_copies(x_train, y_train, max(1, int(recipe['simulated'] * share)),
+                                 options.seed, workers) if recipe.get('simulated') else None
     if recipe['augmentations']:
         x_train, y_train = add_augmented_copies(x_train, y_train, recipe['augmentations'],
                                                 options.seed)
+    if simulated is not None:
+        x_train, y_train = np.concatenate([x_train, simulated[0]]), np.concatenate(
+            [y_train, simulated[1]])
     if recipe.get('negatives'):
         count = max(1, int(recipe['negatives'] * share))
-        x_train, y_train = add_negatives(x_train, y_train, count, share, options.seed,
-                                         min(3, os.cpu_count() or 1))
+        x_train, y_train = add_negatives(x_train, y_train, count, share, options.seed, workers)
     set_random_seed(options.seed)  # before building: the initial weights come from it
     model = recipe['build']()
     if recipe['learning_rate']:

@@ -1,0 +1,121 @@
+"""What each hand-made preprocessing rule gains and costs, with the model rejecting non-digits.
+
+    .venv/bin/python benchmarks/rules.py --data ../shared/data/mnist [--count 250] [--blank 250]
+
+Runs evaluate's matrix (every condition in both stroke styles, every non-digit kind, batches
+of five through core.decision) once with every rule, then once without each rule, on the
+same seeded frames. A rule earns its place when, without it, digits are published right less
+often or non-digits are published more often than it costs elsewhere. Rules:
+
+- shadows: light blobs broader than a light stroke, without dark ink, are not ink
+  (preprocessing._without_shadows);
+- blots: light, filled, roundish blobs are not ink (a fingertip's shadow; _light_blots);
+- lines: straight printed lines crossing the image are erased (erase_printed_lines);
+- hands: ink far broader than the digit's pen is a hand, taken out with its rim
+  (_without_hands);
+- from outside: a blob running out of the frame counts a tenth when the digit is chosen
+  (FROM_OUTSIDE_WEIGHT).
+
+Writes rules.{md,json} into the output folder (default benchmarks/results/).
+"""
+
+import argparse
+from pathlib import Path
+import sys
+
+import numpy as np
+
+import common
+from digit_recognition.core import preprocessing
+from digit_recognition.training import evaluate
+
+
+def _no_blots(labels, stats, darkness):
+    return np.zeros(len(stats), bool)
+
+
+# rule name -> (module attribute, its value while the rule is off)
+RULES = {
+    'shadows': ('_without_shadows', lambda ink, *args: ink),
+    'blots': ('_light_blots', _no_blots),
+    'lines': ('erase_printed_lines', lambda ink, min_length: ink),
+    'hands': ('_without_hands', lambda ink, roi_size: ink),
+    'from outside': ('FROM_OUTSIDE_WEIGHT', 1.0),
+}
+
+
+def run_matrix(options, classifiers, images, labels):
+    """evaluate's report on the matrix (no photos) with the preprocessing as it is now."""
+    pipelines = [p for p in evaluate.make_pipelines() if p.default]
+    report, _, _ = evaluate.build_report(options, pipelines, classifiers, images, labels)
+    name = pipelines[0].name
+    conditions = {c: r[name] for c, r in report['conditions'].items()}
+    non_digits = {k: r[name]['wrong'] for k, r in report['non_digits'].items()}
+    return dict(right=float(np.mean([r['right'] for r in conditions.values()])),
+                wrong=float(np.mean([r['wrong'] for r in conditions.values()])),
+                conditions={c: r['right'] for c, r in conditions.items()},
+                non_digits=non_digits, worst_non_digit=max(non_digits.values(), default=0.0))
+
+
+def without(rule):
+    """Context: preprocessing with `rule` switched off (see RULES)."""
+    attribute, off = RULES[rule]
+
+    class Switch:
+        def __enter__(self):
+            self.saved = getattr(preprocessing, attribute)
+            setattr(preprocessing, attribute, off)
+
+        def __exit__(self, *exc):
+            setattr(preprocessing, attribute, self.saved)
+
+    return Switch()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--data', help='MNIST directory (the four IDX files)')
+    parser.add_argument('--cnn', default=str(evaluate.BUNDLED_MODEL))
+    parser.add_argument('--count', type=int, default=250, help='frames per condition row')
+    parser.add_argument('--blank', type=int, default=250, help='frames per non-digit kind')
+    parser.add_argument('--output', type=Path, default=common.RESULTS_DIR)
+    options = parser.parse_args(argv)
+    matrix = evaluate.parse_args(['--count', str(options.count), '--blank', str(options.blank),
+                                  '--cnn', options.cnn] + (['--data', options.data]
+                                                           if options.data else []))
+    images, labels, classifiers = evaluate.load_inputs(matrix)
+    results = {'all rules': run_matrix(matrix, classifiers, images, labels)}
+    for rule in RULES:
+        # Worker processes are forked after the switch, so they run without the rule too.
+        with without(rule):
+            results[f'without {rule}'] = run_matrix(matrix, classifiers, images, labels)
+        print(f'rules: without {rule} done', file=sys.stderr, flush=True)
+    base = results['all rules']
+    rows = []
+    for name, result in results.items():
+        deltas = {c: base['conditions'][c] - result['conditions'][c] for c in base['conditions']}
+        gains = sorted(deltas.items(), key=lambda item: -item[1])
+        rows.append([name, common.fmt(100 * result['right'], 2),
+                     common.fmt(100 * result['wrong'], 2),
+                     common.fmt(100 * result['worst_non_digit'], 1),
+                     '' if name == 'all rules' else ', '.join(
+                         f'{c} {100 * d:+.0f}' for c, d in gains[:2] if d > 0) or 'none',
+                     '' if name == 'all rules' else ', '.join(
+                         f'{c} {100 * d:+.0f}' for c, d in gains[::-1][:2] if d < 0) or 'none'])
+    markdown = (f'Digits: mean over the condition rows of batches published right / wrong; '
+                f"non-digits: the worst kind's share of batches published ({options.count} "
+                f'frames per condition row, {options.blank} per non-digit kind, seed 0, '
+                f'min_confidence {evaluate.MIN_CONFIDENCE}). "Gains" are the rows the rule '
+                f'helps most (points of published right it adds), "costs" those it hurts.\n\n'
+                + common.markdown_table(['preprocessing', 'published right %', 'wrong %',
+                                         'worst non-digit %', 'the rule gains',
+                                         'the rule costs'], rows))
+    print(markdown)
+    common.write_outputs(options.output, 'rules', dict(results=results,
+                                                       machine=common.machine_info()),
+                         markdown)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
