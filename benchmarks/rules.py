@@ -14,7 +14,9 @@ often or non-digits are published more often than it costs elsewhere. Rules:
 - hands: ink far broader than the digit's pen is a hand, taken out with its rim
   (_without_hands);
 - from outside: a blob running out of the frame counts a tenth when the digit is chosen
-  (FROM_OUTSIDE_WEIGHT).
+  (FROM_OUTSIDE_WEIGHT);
+- rims: ink from the frame's edge lying mostly outside the ROI (a thumb's rim) joins no
+  blob (_without_ink_from_outside).
 
 Writes rules.{md,json} into the output folder (default benchmarks/results/).
 """
@@ -41,6 +43,7 @@ RULES = {
     'lines': ('erase_printed_lines', lambda ink, min_length: ink),
     'hands': ('_without_hands', lambda ink, roi_size: ink),
     'from outside': ('FROM_OUTSIDE_WEIGHT', 1.0),
+    'rims': ('_without_ink_from_outside', lambda ink, roi, frame_edges: ink),
 }
 
 

@@ -355,7 +355,11 @@ def choose_digit(ink: np.ndarray, roi: Box, roi_size: int, frame_shape,
     tenth at the ROI's edge), so a digit held at the centre wins over marks near the edge,
     and by FROM_OUTSIDE_WEIGHT if it touches one of the ink image's sides that is the
     frame's edge (frame_edges: left, top, right, bottom), so the digit wins over the finger.
+    Ink that comes in from the frame's edge and lies mostly outside the ROI (the rim of a
+    finger or thumb holding the sheet) joins no blob: it never is the digit, nor part of it.
     """
+    if any(frame_edges):
+        ink = _without_ink_from_outside(ink, roi, frame_edges)
     gap = max(1, int(round(GROUP_GAP * roi_size / 2)))
     grown = cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * gap + 1,) * 2))
     groups, group_of, boxes, _ = cv2.connectedComponentsWithStats(grown, connectivity=8)
@@ -379,6 +383,24 @@ def choose_digit(ink: np.ndarray, roi: Box, roi_size: int, frame_shape,
         if areas[group] * closeness > best_score:
             best, best_score = group, areas[group] * closeness
     return (group_of == best) & is_ink if best else None
+
+
+def _without_ink_from_outside(ink, roi, frame_edges):
+    """The ink without connected pieces that touch the frame's edge and whose box's middle
+    is outside `roi` (left, top, width, height)."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    left, top, width, height = roi
+    middle_x = stats[:, cv2.CC_STAT_LEFT] + stats[:, cv2.CC_STAT_WIDTH] / 2
+    middle_y = stats[:, cv2.CC_STAT_TOP] + stats[:, cv2.CC_STAT_HEIGHT] / 2
+    outside = ~((left <= middle_x) & (middle_x < left + width)
+                & (top <= middle_y) & (middle_y < top + height))
+    edge = np.array([_touches(stats[label, :4], ink.shape, frame_edges)
+                     for label in range(count)])
+    drop = outside & edge
+    drop[0] = False
+    if not drop.any():
+        return ink
+    return np.where(drop[labels], np.uint8(0), ink)
 
 
 def _touches(box, shape, edges) -> bool:
