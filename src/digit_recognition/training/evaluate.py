@@ -37,7 +37,8 @@ from digit_recognition.training.conditions import (BLANK_KINDS, CONDITIONS, load
                                                    render_condition, STROKES)
 from digit_recognition.training.mnist import load_mnist
 from digit_recognition.training.scoring import (BATCH, batch_decisions, by_variant, calibration,
-                                                NO_DIGIT, outcomes, top_correct)
+                                                NO_DIGIT, outcomes, threshold_sweep,
+                                                top_correct)
 from digit_recognition.training.synthetic_frames import ROI_SIZE
 
 TUTORIAL_THRESHOLD = 100
@@ -45,6 +46,7 @@ PHOTO_SIZES = {190: 'inside the box', 260: 'held closer'}  # the photo's longer 
 EXAMPLES_PER_CONDITION = 2
 ROI_MARGIN = 40  # px of frame shown around the ROI in misread examples
 MIN_CONFIDENCE = 0.9  # the classifier node's default
+SWEEP = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98)  # other min_confidence values, reported
 # Non-digits drawn on paper, each batch under a condition drawn at random (negatives.py).
 GLYPH_KINDS = {'letters (unseen fonts)': negatives.truetype_letter,
                'symbols': negatives.random_symbol, 'scribbles': negatives.scribble,
@@ -271,6 +273,10 @@ def markdown_table(first, columns, rows):
                                 for label, cells in rows)])
 
 
+def percent(value):
+    return '-' if value is None else f'{100 * value:.1f} %'
+
+
 def outcome_cell(result):
     return ' / '.join(f'{100 * result[key]:.1f}' for key in ('right', 'wrong', 'silent'))
 
@@ -488,7 +494,7 @@ def evaluate_matrix(options, pipelines, classifiers, digits, labels, timing):
     default = pipelines[default_index(pipelines)].name
     conditions, non_digits = {}, {}
     seen = {p.name: dict(confidence=[], correct=[]) for p in pipelines}
-    shown, published, misread = [], [], []
+    shown, published, misread, default_rows = [], [], [], []
     for (what, name, extra, _, _), collector in zip(jobs, collectors):
         count = len(collector.variants) // BATCH
         is_condition = what == 'condition'
@@ -502,6 +508,7 @@ def evaluate_matrix(options, pipelines, classifiers, digits, labels, timing):
         timing['preprocess_max_s'] = np.maximum(timing['preprocess_max_s'], collector.slowest)
         timing['render_s' if is_condition else 'blank_render_s'] += collector.seconds[-1]
         timing['frames' if is_condition else 'blank_frames'] += len(collector.variants)
+        default_rows.append((decisions[default], truth))
         for p in pipelines:
             model = classifiers[p.model]
             seen[p.name]['confidence'].append(decisions[p.name]['confidence'])
@@ -529,7 +536,9 @@ def evaluate_matrix(options, pipelines, classifiers, digits, labels, timing):
                                       np.concatenate(s['correct'])) for name, s in seen.items()}
     matrix = (confusion_matrix(np.concatenate(shown), np.concatenate(published)) if shown
               else np.zeros((10, 11), int))
-    return conditions, non_digits, calibrations, matrix, misread
+    sweep = threshold_sweep(default_rows, SWEEP, not_a_digit_class(
+        classifiers[pipelines[default_index(pipelines)].model]))
+    return conditions, non_digits, calibrations, matrix, misread, sweep
 
 
 def print_report(report, pipelines, matrix, timing):
@@ -551,6 +560,13 @@ def print_report(report, pipelines, matrix, timing):
     print('\nconfidence calibration (top class of every batch with a crop, all conditions and '
           'kinds): expected calibration error ' + ', '.join(
               f'{name} {100 * c["ece"]:.2f} %' for name, c in report['calibration'].items()))
+    print(f'\n{default.name} at other min_confidence values (mean over the condition rows; '
+          'the worst non-digit kind):\n')
+    print(markdown_table('min_confidence', ['published right', 'published wrong',
+                                            'worst non-digit published'], [
+        (f'{row["min_confidence"]:.2f}', [percent(row[key]) for key in
+                                          ('right', 'wrong', 'worst_non_digit')])
+        for row in report['min_confidence_sweep']]))
     if 'real' in report:
         sizes, writers = photos_tables(pipelines, report['real'])
         print(f'\n{report["real"]["photos"]} labelled photos from {report["real"]["directory"]}'
@@ -595,14 +611,14 @@ def build_report(options, pipelines, classifiers, test_images, test_labels):
     if options.real:  # first: a photo that cannot be read stops the run before the long part
         report['real'] = evaluate_photos(options.real, pipelines, classifiers,
                                          options.min_confidence)
-    conditions, non_digits, calibrations, matrix, misread = evaluate_matrix(
+    conditions, non_digits, calibrations, matrix, misread, sweep = evaluate_matrix(
         options, pipelines, classifiers, digits, labels, timing)
     report.update(
         mnist={name: float((predict(c, test_images).argmax(axis=1) == test_labels).mean())
                for name, c in classifiers.items()},
         pen_redraw=redraw_accuracy(classifiers, digits, labels),
         conditions=conditions, mean=mean_over(pipelines, conditions),
-        non_digits=non_digits, calibration=calibrations)
+        non_digits=non_digits, calibration=calibrations, min_confidence_sweep=sweep)
     report['confusion'] = matrix.tolist()
     report['timing'] = timing
     return report, matrix, misread

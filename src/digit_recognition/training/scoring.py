@@ -90,3 +90,26 @@ def top_correct(decisions: dict, labels: np.ndarray, not_a_digit: Optional[int])
     if not_a_digit is not None:
         expected[labels == NO_DIGIT] = not_a_digit
     return decisions['top'] == expected
+
+
+def threshold_sweep(rows, thresholds, not_a_digit: Optional[int]) -> list:
+    """What other min_confidence values would have given, from the decisions already made:
+    for each threshold, the mean over the digit rows of batches published right and wrong,
+    and the worst non-digit row's share of batches published. rows: (decisions, labels) per
+    condition or non-digit kind (labels all NO_DIGIT for a non-digit kind)."""
+    result = []
+    for threshold in thresholds:
+        right, wrong, false_digits = [], [], []
+        for decisions, labels in rows:
+            top, confidence = decisions['top'], decisions['confidence']
+            published = (top != NO_DIGIT) & (top != not_a_digit) & (confidence >= threshold)
+            if (labels == NO_DIGIT).all():
+                false_digits.append(float(published.mean()))
+            else:
+                right.append(float((published & (top == labels)).mean()))
+                wrong.append(float((published & (top != labels)).mean()))
+        result.append(dict(min_confidence=float(threshold),
+                           right=float(np.mean(right)) if right else None,
+                           wrong=float(np.mean(wrong)) if wrong else None,
+                           worst_non_digit=max(false_digits, default=None)))
+    return result
