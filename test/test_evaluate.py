@@ -49,7 +49,8 @@ def test_evaluate_prints_what_the_robot_receives_and_saves_its_figures(tmp_path)
     assert result.returncode == 0, result.stderr
     stdout = result.stdout
     assert 'seed 0; 4 MNIST test digits per condition' in stdout
-    assert 'each a batch of 5 frames' in stdout and '5 frames per non-digit kind' in stdout
+    assert 'each a batch of 5 consecutive frames of one scene' in stdout
+    assert '5 frames per non-digit kind' in stdout
     assert '| condition | tutorial | CNN ' in stdout
     for name in [*CONDITION_SUBSET, *(f'{c}, MNIST strokes' for c in CONDITION_SUBSET),
                  '**mean**']:
@@ -85,6 +86,12 @@ def test_evaluate_prints_what_the_robot_receives_and_saves_its_figures(tmp_path)
         assert {kind[name]['batches'] for name in names} == {1}
         assert {kind[name]['right'] for name in names} == {0}  # nothing to read: never right
     assert 0 <= report['calibration'][default[0]]['ece'] <= 1
+    sweep = report['min_confidence_sweep']
+    assert [row['min_confidence'] for row in sweep] == sorted(row['min_confidence']
+                                                              for row in sweep)
+    # A higher bar never publishes more.
+    assert all(a['right'] + a['wrong'] >= b['right'] + b['wrong'] - 1e-9
+               for a, b in zip(sweep, sweep[1:]))
     assert sum(map(sum, report['confusion'])) == 4 * 2 * len(CONDITION_SUBSET)
     assert report['mnist']['CNN'] >= 0.95  # on the sample's 100 test digits
     assert set(report['pen_redraw']) == {'MLP', 'CNN'}

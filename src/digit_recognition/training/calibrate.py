@@ -37,9 +37,11 @@ def batch_crops(glyph, condition, variant, strokes, seed, index):
     """The crops the default preprocessing finds in BATCH frames of one glyph (digit or not)."""
     from digit_recognition.training.conditions import render_condition  # noqa: PLC0415
     crops = []
-    for k in range(BATCH):
-        rng = np.random.default_rng([SEED_OFFSET + seed, index, k])
-        frame, _ = render_condition(condition, glyph, rng, variant, strokes=strokes)
+    for k in range(BATCH):  # consecutive frames of one scene, as evaluate draws them
+        rng = np.random.default_rng([SEED_OFFSET + seed, index])
+        frame, _ = render_condition(condition, glyph, rng, variant, strokes=strokes,
+                                    camera_rng=np.random.default_rng([SEED_OFFSET + seed,
+                                                                      index, k]))
         crop = read_frame(frame, PreprocessSettings()).crop
         if crop is not None:
             crops.append(crop)

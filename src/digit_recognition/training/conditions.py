@@ -655,9 +655,9 @@ def _camera(sheet: np.ndarray, scene: Scene, rng) -> np.ndarray:
 
 
 def _frame(digit: Optional[np.ndarray], scene: Scene, rng, frame_size, roi_size,
-           strokes: str = 'pen') -> np.ndarray:
+           strokes: str = 'pen', camera_rng=None) -> np.ndarray:
     """The frame of a scene: the sheet, its marks and ink, tilt, objects before it, light,
-    camera. digit None: an empty sheet. strokes: see render_condition."""
+    camera. digit None: an empty sheet. strokes, camera_rng: see render_condition."""
     width, height = frame_size
     # Planes [3, H, W]: numpy works fast along whole planes, slowly across a last axis of 3.
     sheet = np.empty((3, height, width), np.float32)
@@ -680,7 +680,23 @@ def _frame(digit: Optional[np.ndarray], scene: Scene, rng, frame_size, roi_size,
             scene.light * np.float32(exposure * tint))
         if scene.glare is not None:
             plane += scene.glare
-    return _camera(sheet, scene, rng)
+    if camera_rng is None:
+        return _camera(sheet, scene, rng)
+    return _camera(_shaken(sheet, camera_rng), scene, camera_rng)
+
+
+SHAKE_PIXELS, SHAKE_DEGREES = 2.0, 0.5  # a held sheet's movement from one frame to the next
+
+
+def _shaken(sheet: np.ndarray, rng) -> np.ndarray:
+    """The lit scene float32 [3, H, W] moved as a hand-held sheet moves between two frames
+    of a video: up to SHAKE_PIXELS across and SHAKE_DEGREES round."""
+    height, width = sheet.shape[1:]
+    matrix = cv2.getRotationMatrix2D((width / 2, height / 2),
+                                     rng.uniform(-SHAKE_DEGREES, SHAKE_DEGREES), 1.0)
+    matrix[:, 2] += rng.uniform(-SHAKE_PIXELS, SHAKE_PIXELS, 2)
+    return np.stack([cv2.warpAffine(plane, matrix, (width, height), flags=cv2.INTER_LINEAR,
+                                    borderMode=cv2.BORDER_REFLECT_101) for plane in sheet])
 
 
 # --- scenes: the baseline, and each condition's variants ---
@@ -1207,14 +1223,18 @@ STROKES = ('pen', 'mnist')
 
 def render_condition(condition: str, digit: np.ndarray, rng: np.random.Generator,
                      variant: Optional[str] = None, frame_size: tuple = FRAME_SIZE,
-                     roi_size: int = ROI_SIZE, strokes: str = 'pen') -> tuple:
+                     roi_size: int = ROI_SIZE, strokes: str = 'pen',
+                     camera_rng: Optional[np.random.Generator] = None) -> tuple:
     """One camera frame of an MNIST digit under a condition of CONDITIONS.
 
     digit: uint8 [28, 28], white on black. variant: one of CONDITIONS[condition], or None to
     let rng choose. strokes: 'pen' redraws the digit's centre line with the scene's pen;
     'mnist' draws MNIST's own strokes scaled up (the writer's own stroke shapes and widths,
-    so the redrawing's cost does not cap the measure). Returns (frame bgr8 uint8 [H, W, 3],
-    the variant's name); the same rng state gives the same frame. ValueError for an unknown
+    so the redrawing's cost does not cap the measure). camera_rng: the frame's own sensor
+    noise and the small movement of the held sheet; frames drawn from generators in the same
+    state (the same scene) with different camera_rngs are consecutive frames of a video.
+    Returns (frame bgr8 uint8 [H, W, 3], the variant's name); the same rng state (and
+    camera_rng state) gives the same frame. ValueError for an unknown
     condition or variant, or a digit that is not a uint8 28x28 image with ink.
     """
     digit = _check_digit(digit)
@@ -1223,16 +1243,18 @@ def render_condition(condition: str, digit: np.ndarray, rng: np.random.Generator
         raise ValueError(f'strokes must be one of {STROKES}, got {strokes!r}')
     make, variant = _choose(_CONDITION_SCENES, 'condition', condition, variant, rng)
     scene = make(rng, frame_size, roi_size)
-    return _frame(digit, scene, rng, frame_size, roi_size, strokes), variant
+    return _frame(digit, scene, rng, frame_size, roi_size, strokes, camera_rng), variant
 
 
 def render_blank(kind: str, rng: np.random.Generator, variant: Optional[str] = None,
-                 frame_size: tuple = FRAME_SIZE, roi_size: int = ROI_SIZE) -> tuple:
+                 frame_size: tuple = FRAME_SIZE, roi_size: int = ROI_SIZE,
+                 camera_rng: Optional[np.random.Generator] = None) -> tuple:
     """A camera frame with no digit in it, of a kind of BLANK_KINDS: (bgr8 uint8 [H, W, 3],
     the variant's name). Same rules as render_condition."""
     frame_size = _check_geometry(frame_size, roi_size)
     make, variant = _choose(_BLANK_SCENES, 'blank kind', kind, variant, rng)
-    return _frame(None, make(rng, frame_size, roi_size), rng, frame_size, roi_size), variant
+    return _frame(None, make(rng, frame_size, roi_size), rng, frame_size, roi_size,
+                  camera_rng=camera_rng), variant
 
 
 # --- photos ---

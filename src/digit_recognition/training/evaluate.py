@@ -2,7 +2,8 @@
 
 Each condition of conditions.CONDITIONS (held close, shadows, dim light, ruled paper, light
 broad inks, a hand holding the sheet, ...) shows --count / 5 MNIST test digits, each as a
-batch of five camera frames drawn anew in one of the condition's variants, with the digit's
+batch of five consecutive frames of one scene in one of the condition's variants (each with
+its own sensor noise, the held sheet moving a little between them), with the digit's
 centre line redrawn by a pen and again with MNIST's own strokes scaled up. The digits are one
 seeded sample of the test set, the same in every condition. Every frame is read by each
 pipeline (the tutorial's: fixed threshold 100, resize, MLP; the CNN behind preprocess_frame)
@@ -119,8 +120,9 @@ def _variant(table, name, rng):
 
 def collect(job):
     """Render and preprocess one job's frames: ('condition', name, strokes, digits), ('glyph',
-    kind, batches) or ('blank', kind, batches). Every batch is BATCH frames of one digit (or
-    glyph) in one variant, each frame drawn anew (the sheet moves between frames)."""
+    kind, batches) or ('blank', kind, batches). Every batch is BATCH consecutive frames of a
+    video of one scene (one digit or glyph, pen, sheet, light, in one variant): each with its
+    own sensor noise, the held sheet moving a little between them."""
     what, name, extra, pipelines, seed = job
     if what == 'condition':
         strokes, digits = extra
@@ -141,15 +143,17 @@ def collect(job):
             variant = _variant(BLANK_KINDS, name, batch_rng)
         for k in range(BATCH):
             index = b * BATCH + k
-            rng = frame_rng(seed, tag, batches + index)
+            rng = frame_rng(seed, tag + ' scene', b)  # the same scene in every frame
+            camera = frame_rng(seed, tag, batches + index)
             started = time.perf_counter()
             if what == 'condition':
-                frame, _ = render_condition(name, digit, rng, variant, strokes=strokes)
+                frame, _ = render_condition(name, digit, rng, variant, strokes=strokes,
+                                            camera_rng=camera)
             elif what == 'glyph':
-                frame, _ = render_condition(condition, digit, rng, variant)
+                frame, _ = render_condition(condition, digit, rng, variant, camera_rng=camera)
                 variant_name = condition
             else:
-                frame, _ = render_blank(name, rng, variant)
+                frame, _ = render_blank(name, rng, variant, camera_rng=camera)
             collector.seconds[-1] += time.perf_counter() - started
             collector.add(index, frame, variant_name if what == 'glyph' else variant, pipelines)
     return collector
@@ -544,10 +548,10 @@ def evaluate_matrix(options, pipelines, classifiers, digits, labels, timing):
 def print_report(report, pipelines, matrix, timing):
     default = pipelines[default_index(pipelines)]
     print(f'\nseed {report["seed"]}; {report["count"]} MNIST test digits per condition (the '
-          f'same seeded sample in every condition), each a batch of {BATCH} frames drawn '
-          f'anew; {len(report["conditions"])} condition rows; {report["blank_count"]} frames '
-          f'per non-digit kind; min_confidence {report["min_confidence"]}; roi_size '
-          f'{ROI_SIZE}\n')
+          f'same seeded sample in every condition), each a batch of {BATCH} consecutive '
+          f'frames of one scene; {len(report["conditions"])} condition rows; '
+          f'{report["blank_count"]} frames per non-digit kind; min_confidence '
+          f'{report["min_confidence"]}; roi_size {ROI_SIZE}\n')
     print('what the robot receives, per batch of five frames: published right / published '
           'wrong / silent, %:\n')
     print(conditions_table(pipelines, report['conditions'], report['mean']))
