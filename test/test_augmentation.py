@@ -9,7 +9,7 @@ from digit_recognition.training.augmentation import AUGMENTATIONS, augment_batch
 
 # How much of each kind the bundled model must read: camera-like copies include digits drawn
 # 35 px tall with a hairline pen and heavy blur, some of which a person would misread too.
-READ_AT_LEAST = {'camera-like': 0.92, 'jittered': 0.97}
+READ_AT_LEAST = {'camera-like': 0.92, 'jittered': 0.97, 'simulated': 0.9}
 
 
 @pytest.mark.parametrize('name', sorted(AUGMENTATIONS))

@@ -1092,7 +1092,7 @@ BROAD_LIGHT_PENS = {
     'red_felt_tip': Pen((0.55, 0.5, 0.95), (10.0, 18.0), 'felt'),
     'green_felt_tip': Pen((0.6, 0.8, 0.55), (10.0, 18.0), 'felt'),
     'orange_marker': Pen((0.35, 0.7, 0.98), (10.0, 18.0), 'felt'),
-    'soft_pencil': Pen((0.6, 0.6, 0.6), (10.0, 16.0), 'ballpoint'),  # laid on heavily: no grain
+    'soft_pencil': Pen((0.6, 0.6, 0.6), (10.0, 16.0), 'felt'),  # laid on heavily: no grain
     'drying_marker': Pen((0.62, 0.6, 0.58), (10.0, 18.0), 'ballpoint'),
 }
 
