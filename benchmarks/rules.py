@@ -9,14 +9,15 @@ often or non-digits are published more often than it costs elsewhere. Rules:
 
 - shadows: light blobs broader than a light stroke, without dark ink, are not ink
   (preprocessing._without_shadows);
-- blots: light, filled, roundish blobs are not ink (a fingertip's shadow; _light_blots);
 - lines: straight printed lines crossing the image are erased (erase_printed_lines);
 - hands: ink far broader than the digit's pen is a hand, taken out with its rim
   (_without_hands);
-- from outside: a blob running out of the frame counts a tenth when the digit is chosen
-  (FROM_OUTSIDE_WEIGHT);
 - rims: ink from the frame's edge lying mostly outside the ROI (a thumb's rim) joins no
   blob (_without_ink_from_outside).
+
+Two more rules were measured this way and removed, having gained nothing: light, filled,
+roundish blobs were not ink (a fingertip's shadow), and a blob running out of the frame
+counted a tenth when the digit was chosen (benchmarks/results/rules.md).
 
 Writes rules.{md,json} into the output folder (default benchmarks/results/).
 """
@@ -32,17 +33,11 @@ from digit_recognition.core import preprocessing
 from digit_recognition.training import evaluate
 
 
-def _no_blots(labels, stats, darkness):
-    return np.zeros(len(stats), bool)
-
-
 # rule name -> (module attribute, its value while the rule is off)
 RULES = {
     'shadows': ('_without_shadows', lambda ink, *args: ink),
-    'blots': ('_light_blots', _no_blots),
     'lines': ('erase_printed_lines', lambda ink, min_length: ink),
     'hands': ('_without_hands', lambda ink, roi_size: ink),
-    'from outside': ('FROM_OUTSIDE_WEIGHT', 1.0),
     'rims': ('_without_ink_from_outside', lambda ink, roi, frame_edges: ink),
 }
 

@@ -269,10 +269,10 @@ def test_a_dark_table_beyond_the_sheets_edge_is_no_digit():
 
 
 def test_the_shadow_of_a_hand_is_no_digit(bundled_classifier):
-    # A fingertip's shadow is a light, filled, roundish blot; without the blot rule these
-    # five frames of the simulator's hand shadow were read as digits. Light broad blobs are
-    # handed to the model now (light broad inks are ink): what counts is that the reader,
-    # preprocessing and the model's not-a-digit class, publishes no digit for them.
+    # A fingertip's shadow is a light, filled, roundish blot; these five frames of the
+    # simulator's hand shadow were once read as digits. Light broad blobs are handed to the
+    # model now (light broad inks are ink): what counts is that the reader, preprocessing
+    # and the model's not-a-digit class, publishes no digit for them.
     from digit_recognition.core.decision import judge
     from digit_recognition.training.conditions import render_blank
     for seed in (35, 50, 61, 68, 69):

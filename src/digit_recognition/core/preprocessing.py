@@ -41,9 +41,6 @@ WIDEST_STROKE = 0.3  # flatfield: darker marks wider than this are shadows, not 
 # flatfield: light blobs wider than this share of WIDEST_STROKE need dark ink in them to be
 # ink (the shadow rule); broad felt-tips and markers in light colours stay narrower.
 LIGHT_STROKE_SHARE = 0.35
-# A blob that runs out of the frame (a hand, a finger, the sheet's edge) counts this much of
-# its ink when the digit is chosen: a digit is shown whole, a hand reaches in from outside.
-FROM_OUTSIDE_WEIGHT = 0.1
 # Ink broader than this (share of the ROI) over at least as long is a hand or a finger when the
 # rest of the ink was written with a pen HAND_TO_PEN times narrower; it is taken out with its
 # rim (RIM around it). A digit whose own strokes are that broad (a marker held close) keeps
@@ -66,7 +63,6 @@ MIN_INK_DARKNESS = 30  # marks fainter than this (printing through the sheet) ar
 MAX_STRONG_DARKNESS = 90  # ink this dark is always ink, however dark the darkest mark is
 STRONG_NOISE, WEAK_NOISE = 8, 4  # ink is this many noise deviations darker than the paper
 DARK_INK = 165  # blobs wider than a fifth of WIDEST_STROKE need pixels this dark...
-LIGHT_BLOT, BLOT_FILL, BLOT_ASPECT = 80, 0.45, 3  # no darker, fuller, rounder: a blot
 MIN_DARK_INK = 0.5  # ...at least this many, in squares of that width, to be ink
 # Otsu always splits the histogram in two, even on blank paper: demand real contrast.
 MIN_OTSU_CONTRAST = 40
@@ -189,24 +185,12 @@ def flatfield_ink(darkness: np.ndarray, centre: np.ndarray, widest_light_stroke:
     _, weak = cv2.threshold(darkness, weak_level - 1, 255, cv2.THRESH_BINARY)
     if min_line_length:
         weak = erase_printed_lines(weak, min_line_length)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(weak, connectivity=8)
+    count, labels = cv2.connectedComponents(weak, connectivity=8)
     keep = np.zeros(count, bool)
     keep[labels[(darkness >= strong_level) & (weak > 0)]] = True
-    keep &= ~_light_blots(labels, stats, darkness)
     keep[0] = False
     ink = keep.astype(np.uint8)[labels] * np.uint8(255)
     return _without_shadows(ink, labels, count, darkness, widest_light_stroke)
-
-
-def _light_blots(labels, stats, darkness):
-    """bool per label: blobs that are light (no pixel LIGHT_BLOT darker than the paper),
-    filled and compact, like the shadow of a fingertip. Light strokes (pencil, blur) fill
-    little of their box; a light 1 is long and thin."""
-    width, height = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
-    fill = stats[:, cv2.CC_STAT_AREA] / (width * height)
-    compact = np.maximum(width, height) < BLOT_ASPECT * np.minimum(width, height)
-    has_dark = np.bincount(labels[darkness >= LIGHT_BLOT], minlength=len(stats)) > 0
-    return (fill > BLOT_FILL) & compact & ~has_dark
 
 
 def _without_shadows(ink, labels, count, darkness, widest_light_stroke):
@@ -352,10 +336,9 @@ def choose_digit(ink: np.ndarray, roi: Box, roi_size: int, frame_shape,
     is more than a speck, its centre lies inside `roi` (left, top, width, height in the
     ink's pixels) and it is shaped like a digit (is_digit); of those, the one with the most
     ink, each weighted by its closeness to the ROI's centre (full weight at the centre, a
-    tenth at the ROI's edge), so a digit held at the centre wins over marks near the edge,
-    and by FROM_OUTSIDE_WEIGHT if it touches one of the ink image's sides that is the
-    frame's edge (frame_edges: left, top, right, bottom), so the digit wins over the finger.
-    Ink that comes in from the frame's edge and lies mostly outside the ROI (the rim of a
+    tenth at the ROI's edge), so a digit held at the centre wins over marks near the edge.
+    Ink that comes in from the frame's edge (frame_edges: which sides of the ink image, left,
+    top, right, bottom, are the frame's) and lies mostly outside the ROI (the rim of a
     finger or thumb holding the sheet) joins no blob: it never is the digit, nor part of it.
     """
     if any(frame_edges):
@@ -378,8 +361,6 @@ def choose_digit(ink: np.ndarray, roi: Box, roi_size: int, frame_shape,
                 w, h, areas[group], roi_size, frame_shape):
             continue
         closeness = 1 - 0.9 * np.abs(middle - centre).max() / (roi_size / 2)
-        if _touches(boxes[group, :4], ink.shape, frame_edges):
-            closeness *= FROM_OUTSIDE_WEIGHT
         if areas[group] * closeness > best_score:
             best, best_score = group, areas[group] * closeness
     return (group_of == best) & is_ink if best else None
