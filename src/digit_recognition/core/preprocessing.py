@@ -62,7 +62,7 @@ MIN_PAPER_LEVEL = 55  # paper darker than this shows nothing (a dark table, not 
 MIN_INK_DARKNESS = 30  # marks fainter than this (printing through the sheet) are not ink
 MAX_STRONG_DARKNESS = 90  # ink this dark is always ink, however dark the darkest mark is
 STRONG_NOISE, WEAK_NOISE = 8, 4  # ink is this many noise deviations darker than the paper
-DARK_INK = 165  # blobs wider than a fifth of WIDEST_STROKE need pixels this dark...
+DARK_INK = 165  # light blobs (see LIGHT_STROKE_SHARE) need pixels this dark...
 MIN_DARK_INK = 0.5  # ...at least this many, in squares of that width, to be ink
 # Otsu always splits the histogram in two, even on blank paper: demand real contrast.
 MIN_OTSU_CONTRAST = 40
@@ -369,27 +369,19 @@ def choose_digit(ink: np.ndarray, roi: Box, roi_size: int, frame_shape,
 def _without_ink_from_outside(ink, roi, frame_edges):
     """The ink without connected pieces that touch the frame's edge and whose box's middle
     is outside `roi` (left, top, width, height)."""
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    x, y, w, h = (stats[:, k] for k in range(4))
     left, top, width, height = roi
-    middle_x = stats[:, cv2.CC_STAT_LEFT] + stats[:, cv2.CC_STAT_WIDTH] / 2
-    middle_y = stats[:, cv2.CC_STAT_TOP] + stats[:, cv2.CC_STAT_HEIGHT] / 2
-    outside = ~((left <= middle_x) & (middle_x < left + width)
-                & (top <= middle_y) & (middle_y < top + height))
-    edge = np.array([_touches(stats[label, :4], ink.shape, frame_edges)
-                     for label in range(count)])
-    drop = outside & edge
+    outside = ~((left <= x + w / 2) & (x + w / 2 < left + width)
+                & (top <= y + h / 2) & (y + h / 2 < top + height))
+    on_edge = ((frame_edges[0] & (x <= 0)) | (frame_edges[1] & (y <= 0))
+               | (frame_edges[2] & (x + w >= ink.shape[1]))
+               | (frame_edges[3] & (y + h >= ink.shape[0])))
+    drop = outside & on_edge
     drop[0] = False
     if not drop.any():
         return ink
     return np.where(drop[labels], np.uint8(0), ink)
-
-
-def _touches(box, shape, edges) -> bool:
-    """Whether a (left, top, width, height) box touches one of the image's sides flagged in
-    `edges` (left, top, right, bottom)."""
-    x, y, w, h = box
-    return bool((edges[0] and x <= 0) or (edges[1] and y <= 0)
-                or (edges[2] and x + w >= shape[1]) or (edges[3] and y + h >= shape[0]))
 
 
 def is_digit(width: int, height: int, ink_area: int, roi_size: int, frame_shape) -> bool:

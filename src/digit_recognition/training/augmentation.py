@@ -14,8 +14,8 @@ import cv2
 import numpy as np
 
 from digit_recognition.core.preprocessing import (
-    DEFAULT_THRESHOLD_MODE, find_digit_ink, LINE_ERASE_WIDTH, normalize_digit,
-    preprocess_frame, THICKER_THAN_A_LINE)
+    find_digit_ink, LINE_ERASE_WIDTH, normalize_digit, PreprocessSettings, read_frame,
+    THICKER_THAN_A_LINE)
 
 DIGIT_HEIGHTS = (35, 260)  # pixels: far away to held close (drawn log-uniformly)
 TILT = 0.3  # perspective: the far edge of the sheet up to 30 % shorter than the near one
@@ -142,7 +142,7 @@ def simulated(digit, rng):
 
     names = list(CONDITIONS)
     frame, _ = render_condition(names[int(rng.integers(len(names)))], digit, rng)
-    crop = preprocess_frame(frame, 100, ROI_SIZE, DEFAULT_THRESHOLD_MODE)
+    crop = read_frame(frame, PreprocessSettings()).crop  # as the node reads, by default
     return camera_like(digit, rng) if crop is None else crop
 
 

@@ -1050,6 +1050,15 @@ def _word_text(rng):
     return ' '.join(str(v) for v in rng.integers(0, 100, 2)) + ' = ?'
 
 
+def _light_under_fingers(covers, size, roi, rng, drift, depth) -> np.ndarray:
+    """Even-ish light darkened by up to `depth` under the soft shadow the fingers (covers)
+    cast, offset by up to `drift` px."""
+    shadow = sum(cv2.GaussianBlur(alpha, (0, 0), 8) for alpha, _ in covers)
+    shift = np.float32([[1, 0, rng.uniform(-drift, drift)], [0, 1, rng.uniform(5, drift)]])
+    shadow = cv2.warpAffine(np.minimum(shadow, 1), shift, size)
+    return _gradient_light(size, roi, rng, rng.uniform(0.0, 0.08)) * (1 - depth * shadow)
+
+
 def _fingers(sides, count, widths):
     def make(rng, size, roi):
         side = sides[int(rng.integers(len(sides)))] + np.deg2rad(rng.uniform(-25, 25))
@@ -1058,10 +1067,7 @@ def _fingers(sides, count, widths):
         for _ in range(count):
             alpha, colour = _finger(size, roi, rng, side, rng.uniform(*widths), skin)
             covers.append((alpha, colour))
-        shadow = sum(cv2.GaussianBlur(alpha, (0, 0), 8) for alpha, _ in covers)
-        shift = np.float32([[1, 0, rng.uniform(-25, 25)], [0, 1, rng.uniform(5, 25)]])
-        shadow = cv2.warpAffine(np.minimum(shadow, 1), shift, size)
-        light = _gradient_light(size, roi, rng, rng.uniform(0.0, 0.08)) * (1 - 0.35 * shadow)
+        light = _light_under_fingers(covers, size, roi, rng, 25, 0.35)
         return _scene(rng, size, roi, covers=tuple(covers), light=light)
     return make
 
@@ -1077,10 +1083,7 @@ def _hand(sides, count, widths, reach):
             spread = side + np.deg2rad(rng.uniform(-15, 15))
             tip = rng.uniform(*reach) * np.array([np.cos(spread), np.sin(spread)])
             covers.append(_finger(size, roi, rng, side, rng.uniform(*widths), skin, tip))
-        shadow = sum(cv2.GaussianBlur(alpha, (0, 0), 8) for alpha, _ in covers)
-        shift = np.float32([[1, 0, rng.uniform(-20, 20)], [0, 1, rng.uniform(5, 20)]])
-        shadow = cv2.warpAffine(np.minimum(shadow, 1), shift, size)
-        light = _gradient_light(size, roi, rng, rng.uniform(0.0, 0.08)) * (1 - 0.3 * shadow)
+        light = _light_under_fingers(covers, size, roi, rng, 20, 0.3)
         return _scene(rng, size, roi, covers=tuple(covers), light=light,
                       height=rng.uniform(80, 140))
     return make

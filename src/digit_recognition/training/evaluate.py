@@ -170,7 +170,7 @@ def run_jobs(jobs, workers):
 def predict(classifier, crops, batch_size=500):
     """Probabilities float32 [N, C] of the classifier on crops uint8 [N, 28, 28]."""
     if len(crops) == 0:
-        return np.zeros((0, getattr(classifier, 'classes', 10)), np.float32)
+        return np.zeros((0, classifier.classes), np.float32)
     return np.concatenate([classifier.predict_batch(crops[i:i + batch_size])
                            for i in range(0, len(crops), batch_size)])
 
@@ -183,14 +183,14 @@ def read_crops(classifiers, pipelines, crops, found):
         classifier = classifiers[pipeline.model]
         rows = predict(classifier, crops[p][found[p]])
         full = np.zeros((found.shape[1], rows.shape[1] if len(rows) else
-                         getattr(classifier, 'classes', 10)), np.float32)
+                         classifier.classes), np.float32)
         full[found[p]] = rows
         result.append(full)
     return result
 
 
 def not_a_digit_class(classifier):
-    return NOT_A_DIGIT if getattr(classifier, 'classes', 10) > NOT_A_DIGIT else None
+    return NOT_A_DIGIT if classifier.classes > NOT_A_DIGIT else None
 
 
 def score_batches(pipelines, classifiers, collector, labels, variants, min_confidence):

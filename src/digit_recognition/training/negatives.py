@@ -250,16 +250,12 @@ SYMBOLS: Dict[str, Generator] = {
     'plus': plus, 'cross': cross, 'star': star, 'five_point_star': five_point_star,
     'arrow': arrow, 'hash': hash_sign, 'tick': tick, 'smiley': smiley, 'heart': heart,
     'question_mark': question_mark, 'triangle': triangle, 'square': square}
-# Glyph kinds the not-a-digit class is trained on, and how many of each per 1000 negatives.
+# Glyph kinds the not-a-digit class is trained on, and their shares of the negatives.
 TRAINING_GLYPHS: Dict[str, Generator] = {
     'letter': hershey_letter, 'scribble': scribble,
     **{name: SYMBOLS[name] for name in SYMBOLS},
     'zigzag': zigzag, 'wave': wave, 'spiral': spiral}
 TRAINING_SHARES = {'letter': 0.4, 'scribble': 0.2}  # symbols share the rest evenly
-# What evaluate shows the reader as non-digits drawn on paper (the glyph kinds).
-EVALUATION_GLYPHS: Dict[str, Generator] = {
-    'letters (unseen fonts)': truetype_letter, 'symbols': None, 'scribbles': scribble,
-    'printed words (never trained)': printed_word}
 
 
 def training_kinds(count: int, rng) -> list:
@@ -274,9 +270,6 @@ def training_kinds(count: int, rng) -> list:
 def random_symbol(rng) -> np.ndarray:
     names = list(SYMBOLS)
     return SYMBOLS[names[int(rng.integers(len(names)))]](rng)
-
-
-EVALUATION_GLYPHS['symbols'] = random_symbol
 
 
 def glyphs(kind: str, count: int, seed: int) -> np.ndarray:
@@ -296,13 +289,13 @@ OTHER_MINED_FRAMES = 200
 
 
 def _mine_kind(kind: str, frames: int, seed: int) -> np.ndarray:
-    from digit_recognition.core.preprocessing import preprocess_frame  # noqa: PLC0415
+    from digit_recognition.core.preprocessing import PreprocessSettings, read_frame  # noqa: PLC0415
     from digit_recognition.training.conditions import render_blank  # noqa: PLC0415
 
     crops = []
     for index in range(frames):
         frame, _ = render_blank(kind, np.random.default_rng([seed, index, len(kind)]))
-        crop = preprocess_frame(frame, 100, 200, 'flatfield')
+        crop = read_frame(frame, PreprocessSettings()).crop
         if crop is not None:
             crops.append(crop)
     return np.stack(crops) if crops else np.zeros((0, 28, 28), np.uint8)
