@@ -37,7 +37,7 @@ def executable(name):
 os.environ['ROS_DOMAIN_ID'] = str(random.randint(1, 100))
 os.environ['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
-# As the launch file does: full frames through shared memory, for this process and children,
+# As the launch file does: config/fastdds.xml for this process and children,
 # in every variable this distro's Fast DDS reads (Jazzy's Fast DDS 2 ignores the FASTDDS_ one).
 for _variable in profile_variables():
     os.environ[_variable] = str(REPO / 'config' / 'fastdds.xml')

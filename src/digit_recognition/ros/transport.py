@@ -38,8 +38,9 @@ def package_config_file(name):
 def use_shared_memory_profile():
     """Apply config/fastdds.xml to this process and its children, unless a profile is set.
 
-    Fast DDS's default shared-memory segment (512 KB) cannot hold a 640x480 frame; the
-    profile enlarges it. A profile already set under either variable name is kept, and
+    The profile has frames received over UDP with a 4 MB socket buffer (a sender on Fast
+    DDS's defaults has a 512 KB shared-memory segment, less than a 640x480 frame) and gives
+    our senders a larger segment. A profile already set under either variable name is kept, and
     given to the other name this distro's Fast DDS reads too (a test or a user who set
     FASTDDS_DEFAULT_PROFILES_FILE on Jazzy means it for Fast DDS 2 as well). Other RMWs
     ignore these variables.
