@@ -75,3 +75,19 @@ def test_a_profile_set_under_one_name_reaches_the_name_fast_dds_2_reads(monkeypa
     transport.use_shared_memory_profile()
     assert os.environ['FASTRTPS_DEFAULT_PROFILES_FILE'] == '/robot/own_profile.xml'
     assert os.environ['FASTDDS_DEFAULT_PROFILES_FILE'] == '/robot/own_profile.xml'
+
+
+def test_a_receive_buffer_limit_under_the_profiles_buffer_is_told(monkeypatch, tmp_path):
+    unset_profile_variables(monkeypatch, 'ROS_DISTRO')
+    transport.use_shared_memory_profile()  # the shipped profile: 4 MB
+    limit = tmp_path / 'rmem_max'
+    limit.write_text('212992\n')  # Linux's default
+    warning = transport.receive_buffer_warning(limit)
+    assert 'net.core.rmem_max is 212992 bytes' in warning
+    assert 'sudo sysctl -w net.core.rmem_max=4194304' in warning
+    limit.write_text('4194304\n')
+    assert transport.receive_buffer_warning(limit) is None
+    assert transport.receive_buffer_warning(tmp_path / 'missing') is None
+    limit.write_text('212992\n')
+    monkeypatch.setenv('FASTDDS_DEFAULT_PROFILES_FILE', str(tmp_path / 'no_profile.xml'))
+    assert transport.receive_buffer_warning(limit) is None

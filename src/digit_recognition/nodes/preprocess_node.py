@@ -27,6 +27,7 @@ from digit_recognition.ros.diagnostics import Diagnostics, RateMeter
 from digit_recognition.ros.matched_subscription import MatchedSubscription
 from digit_recognition.ros.parameters import declare_parameter, overridable_qos
 from digit_recognition.ros.runner import run_nodes
+from digit_recognition.ros.transport import receive_buffer_warning
 
 IMAGE_TRANSPORTS = ('raw', 'compressed')
 
@@ -93,6 +94,9 @@ class PreprocessNode(Node):
             f'{self._subscription.topic_name} -> {self._publisher.topic_name} '
             f'(threshold_mode {threshold_mode}, threshold {threshold}, roi_size {roi_size}, '
             f'normalization {normalization})')
+        warning = receive_buffer_warning()
+        if warning:
+            self.get_logger().warning(warning)
 
     def _on_set_parameters(self, parameters):
         # Runs before the values are set (and before other callbacks may still refuse

@@ -1,6 +1,7 @@
 """How frames travel between processes cheaply: the Fast DDS profile and the allocator.
 
-config/fastdds.xml is found and applied here; keep_frame_buffers() stops glibc from mapping
+config/fastdds.xml is found and applied here (receive_buffer_warning() says when Linux caps
+its socket buffer); keep_frame_buffers() stops glibc from mapping
 and unmapping every frame-sized buffer. No ROS imports: the launch file uses this too, and it
 must run before rclpy.init().
 """
@@ -8,6 +9,7 @@ must run before rclpy.init().
 import ctypes
 import os
 from pathlib import Path
+import xml.etree.ElementTree as ElementTree
 
 PROFILE_NAME = 'fastdds.xml'
 # Fast DDS 2.x (Humble, Jazzy) reads FASTRTPS_DEFAULT_PROFILES_FILE; 3.x (Kilted on) reads
@@ -51,6 +53,30 @@ def use_shared_memory_profile():
     if profile is not None:
         for variable in profile_variables():
             os.environ.setdefault(variable, str(profile))
+
+
+# Linux caps every socket's receive buffer at this, whatever the profile asks for.
+RECEIVE_BUFFER_LIMIT = Path('/proc/sys/net/core/rmem_max')
+
+
+def receive_buffer_warning(limit_file=RECEIVE_BUFFER_LIMIT):
+    """One line on raising net.core.rmem_max when it is below the UDP receive buffer that the
+    Fast DDS profile in use asks for (config/fastdds.xml: 4 MB, several frames); None when it
+    is not, or when the profile or the limit cannot be read. Frames are received over UDP: a
+    capped buffer loses best-effort frames from a camera driver."""
+    profile = next((os.environ[name] for name in profile_variables()
+                    if os.environ.get(name)), None)
+    try:
+        sizes = [int(element.text) for element in ElementTree.parse(profile).iter()
+                 if element.tag.endswith('receiveBufferSize')]
+        limit = int(Path(limit_file).read_text())
+    except (TypeError, OSError, ValueError, ElementTree.ParseError):
+        return None
+    if not sizes or limit >= max(sizes):
+        return None
+    return (f'net.core.rmem_max is {limit} bytes, under the {max(sizes)} the Fast DDS profile '
+            f'asks for ({profile}): frames from a best-effort camera may be lost; raise it '
+            f'with `sudo sysctl -w net.core.rmem_max={max(sizes)}`')
 
 
 # glibc's mallopt() parameters (malloc.h).
