@@ -2,14 +2,16 @@
 
     .venv/bin/python benchmarks/end_to_end [--quick] [--duration 25] [--hop-duration 20]
     .venv/bin/python benchmarks/end_to_end --soak-minutes 5 [--soak-variant reliable]
+    .venv/bin/python benchmarks/end_to_end --one-core [--duration 10]
 
 Every configuration replays a generated video (3 s of empty paper, then the frames of
 samples/digits.mp4 over and over) once, with loop:=false. This process listens on
 `digit_crop` (reliable, so it hears every crop the preprocess node sends), on `digit` and on
 /diagnostics (the nodes' own counts), and samples /proc for each node's CPU time and RSS.
-Writes pipeline.md/json/png (pipeline_soak.* for a soak). See benchmarks/README.md for what
-is measured how, and for the assumption that pairs each digit with the crops it was decided
-from.
+Writes pipeline.md/json/png (pipeline_soak.* for a soak, pipeline_one_core.* for the
+nodes pinned to one core, one video per condition of the simulator). See
+benchmarks/README.md for what is measured how, and for the assumption that pairs each digit
+with the crops it was decided from.
 """
 
 import argparse
@@ -46,6 +48,9 @@ def parse_options(argv):
     parser.add_argument('--soak-variant', choices=sorted(scenarios.VARIANTS), default='ours',
                         help='node settings for the soak (default: %(default)s; reliable: '
                              'ours with reliable image subscriptions)')
+    parser.add_argument('--one-core', action='store_true',
+                        help='instead of the standard set: the three nodes on CPU 0 '
+                             '(taskset), one video per condition of the simulator')
     parser.add_argument('--only', default='',
                         help='comma-separated words; run only configurations whose name holds '
                              'all words of one of them (e.g. "hop,ours 1proc")')
@@ -75,6 +80,15 @@ def run_soak(options, listener, videos, profiles, work_dir, classifiers, before)
     name = ('pipeline_soak' if options.soak_variant == 'ours'
             else f'pipeline_soak_{options.soak_variant}')
     return name, markdown, data, report.soak_plot(result)
+
+
+def run_one_core(options, listener, videos, profiles, work_dir, classifiers, before):
+    results = [runner.run_configuration(c, listener, videos, profiles, options.duration,
+                                        work_dir, classifiers)
+               for c in scenarios.one_core_configurations()
+               if scenarios.selected(c['name'], options.only)]
+    markdown, data = report.one_core_report(results, before, os.getloadavg(), options)
+    return 'pipeline_one_core', markdown, data, report.one_core_plot(results)
 
 
 def run_standard(options, listener, videos, profiles, work_dir, classifiers, before):
@@ -110,7 +124,8 @@ def main(argv=None):
         before = os.getloadavg()
         print(f'load average {common.load_text(before)}', flush=True)
         with runner.PipelineListener('benchmark_listener') as listener:
-            run = run_soak if options.soak_minutes > 0 else run_standard
+            run = (run_soak if options.soak_minutes > 0
+                   else run_one_core if options.one_core else run_standard)
             name, markdown, data, figure = run(options, listener, videos, profiles, work_dir,
                                                classifiers, before)
     paths = common.write_outputs(output, name, data, markdown, figure)

@@ -138,7 +138,8 @@ def plan_run(config, videos, duration):
     fps = config['fps']
     lead = math.ceil(scenarios.LEAD_SECONDS * fps)
     digit_frames = math.ceil(duration * fps / 10) * 10  # whole digits: 10 frames each
-    params = {**scenarios.VARIANTS[config['variant']], 'source': videos.get(lead, digit_frames),
+    source = videos.get(lead, digit_frames, config.get('condition'))
+    params = {**scenarios.VARIANTS[config['variant']], 'source': source,
               'loop': 'false', 'framerate': f'{fps:.1f}'}
     return Plan(config, settings, lead, digit_frames, params)
 
@@ -147,16 +148,20 @@ def start_nodes(children, plan, listener, profiles):
     """The configuration's processes; in three, the camera last, once the others are matched.
     Returns the child that runs the camera."""
     config, params = plan.config, plan.params
+    pinned = ['taskset', '-c', config['cpus']] if config.get('cpus') else []
+
+    def command(executable):
+        return pinned + common.ros_command(executable, params)
     env = common.profile_environment(profiles[config['dds']])
     if config['layout'] != '3proc':
-        return children.start('pipeline', common.ros_command('pipeline', params), env)
-    children.start('classifier', common.ros_command('classifier_node', params), env)
-    children.start('preprocess', common.ros_command('preprocess_node', params), env)
+        return children.start('pipeline', command('pipeline'), env)
+    children.start('classifier', command('classifier_node'), env)
+    children.start('preprocess', command('preprocess_node'), env)
     if not common.wait_until(lambda: listener.ready(), 180, children):
         raise RuntimeError(f'nodes not ready after 180 s:\n{children.logs()}')
     time.sleep(1.0)  # preprocess -> classifier matching, which this process cannot see
     camera_env = common.profile_environment(profiles[config['camera_dds']])
-    return children.start('camera', common.ros_command('camera_node', params), camera_env)
+    return children.start('camera', command('camera_node'), camera_env)
 
 
 def wait_for_camera(camera, listener, children, timeout):
@@ -261,7 +266,8 @@ def run_configuration(config, listener, videos, profiles, duration, work_dir, cl
     run = run_processes(plan, listener, profiles,
                         Path(work_dir) / config['name'].replace(' ', '_'))
     crops, digits, reports = listener.heard()
-    expected_crops = videos.expected_crops(plan.lead, plan.digit_frames, plan.settings)
+    expected_crops = videos.expected_crops(plan.lead, plan.digit_frames, plan.settings,
+                                           config.get('condition'))
     result = {
         **config, 'settings': plan.settings,
         'overrides': {k: str(v) for k, v in plan.params.items()},

@@ -10,6 +10,7 @@ import common
 from digit_recognition.core.model import TUTORIAL_MODEL
 from digit_recognition.core.preprocessing import preprocess_frame
 from digit_recognition.core.sources import read_video_frames
+from digit_recognition.training.conditions import CONDITIONS, render_condition
 from digit_recognition.training.synthetic_frames import blank_frame
 
 LEAD_SECONDS = 3.0  # empty paper first: whoever listens has matched before the first crop
@@ -57,6 +58,18 @@ HOPS = {  # name: (Fast DDS profile, frame buffers reused as the nodes do)
 }
 
 
+# One core for all three nodes (`taskset -c 0`): the proxy for a Jetson Nano's four slower
+# cores. Each condition of the simulator as its own video.
+ONE_CORE_CPUS = '0'
+CONDITION_DIGITS = 12  # MNIST sample digits per condition video, each held for 10 frames
+
+
+def one_core_configurations():
+    return [{**configuration('ours', '3proc', 'shipped', 30.0),
+             'name': f'ours 3proc one-core {condition} 30fps', 'condition': condition,
+             'cpus': ONE_CORE_CPUS} for condition in CONDITIONS]
+
+
 def soak_configuration(variant):
     return configuration(variant, '3proc', 'shipped', 30.0)
 
@@ -77,42 +90,67 @@ def node_settings(variant):
 
 
 class Videos:
-    """Test videos of `lead` empty frames, then `digits` frames of the sample video, looped."""
+    """Test videos of `lead` empty frames, then `digits` frames of the sample video (or of a
+    condition of the simulator), looped."""
 
     def __init__(self, folder):
         self.folder = Path(folder)
         self.samples = read_video_frames(common.SAMPLE_VIDEO)
         rng = np.random.default_rng(0)
         self.blanks = [blank_frame(rng=rng) for _ in range(10)]
+        self._conditions = {}
         self._videos = {}
         self._yields = {}
 
-    def frames(self, lead, digits):
+    def digit_frames(self, condition=None):
+        """The sample video's frames, or CONDITION_DIGITS digits of the MNIST sample under
+        `condition`, each held for 10 frames that differ in sensor noise and a small sway."""
+        if condition is None:
+            return self.samples
+        if condition not in self._conditions:
+            with np.load(common.MNIST_SAMPLE) as data:
+                digits = data['images'][:CONDITION_DIGITS]
+            self._conditions[condition] = [
+                render_condition(condition, digit, np.random.default_rng(index),
+                                 camera_rng=np.random.default_rng([index, frame]))[0]
+                for index, digit in enumerate(digits) for frame in range(10)]
+        return self._conditions[condition]
+
+    def frames(self, lead, digits, condition=None):
         for i in range(lead):
             yield self.blanks[i % len(self.blanks)]
+        shown = self.digit_frames(condition)
         for i in range(digits):
-            yield self.samples[i % len(self.samples)]
+            yield shown[i % len(shown)]
 
-    def get(self, lead, digits):
-        if (lead, digits) not in self._videos:
-            path = self.folder / f'video_{lead}_{digits}.mp4'
+    def get(self, lead, digits, condition=None):
+        key = lead, digits, condition
+        if key not in self._videos:
+            path = self.folder / f'video_{lead}_{digits}_{condition or "sample"}.mp4'
             height, width = self.samples[0].shape[:2]
             writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*'mp4v'), 30,
                                      (width, height))
-            for frame in self.frames(lead, digits):
+            for frame in self.frames(lead, digits, condition):
                 writer.write(frame)
             writer.release()
-            self._videos[lead, digits] = path
-        return self._videos[lead, digits]
+            self._videos[key] = path
+        return self._videos[key]
 
-    def expected_crops(self, lead, digits, settings):
+    def expected_crops(self, lead, digits, settings, condition=None):
         """Frames of the video the preprocess node makes a crop of, with these settings."""
-        key = tuple(settings[k] for k in ('threshold', 'roi_size', 'threshold_mode',
-                                          'normalization'))
-        if key not in self._yields:
-            self._yields[key] = [
-                [preprocess_frame(frame, *key) is not None for frame in frames]
+        settings = tuple(settings[k] for k in ('threshold', 'roi_size', 'threshold_mode',
+                                               'normalization'))
+        if condition is not None:  # as the camera decodes them: the codec changes the frames
+            key = settings, lead, digits, condition
+            if key not in self._yields:
+                self._yields[key] = sum(
+                    preprocess_frame(frame, *settings) is not None
+                    for frame in read_video_frames(self.get(lead, digits, condition)))
+            return self._yields[key]
+        if settings not in self._yields:
+            self._yields[settings] = [
+                [preprocess_frame(frame, *settings) is not None for frame in frames]
                 for frames in (self.blanks, self.samples)]
-        blanks, samples = self._yields[key]
+        blanks, samples = self._yields[settings]
         return (sum(blanks[i % len(blanks)] for i in range(lead))
                 + sum(samples[i % len(samples)] for i in range(digits)))
