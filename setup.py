@@ -34,7 +34,7 @@ setup(
             'pipeline = digit_recognition.nodes.pipeline:main',
             'demo = digit_recognition.operator_tools.demo:main',
             'train = digit_recognition.training.train:main',
-            'evaluate = digit_recognition.training.evaluate:main',
+            'evaluate = digit_recognition.evaluation.cli:main',
             'viewer = digit_recognition.operator_tools.viewer.window:main',
         ],
     },

@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/preprocess.py [--frames 40] [--repeats 5] [--output DIR]
 
-Frames come from the condition simulator (conditions.py) with the committed MNIST sample's
+Frames come from the condition simulator (simulation/) with the committed MNIST sample's
 digits, rendered once; every mode then runs on the same frames, interleaved in rounds so that
 background load falls on all of them alike. Modes: the default (flatfield), the previous
 default mode (otsu, through today's search) and the tutorial's (fixed threshold, whole ROI
@@ -24,7 +24,7 @@ import numpy as np
 import common
 from digit_recognition.core.image_encodings import decode_compressed, encode_jpeg, JPEG_FORMAT
 from digit_recognition.core.preprocessing import DEFAULT_THRESHOLD_MODE, preprocess_frame
-from digit_recognition.training.conditions import CONDITIONS, render_condition
+from digit_recognition.simulation.conditions import CONDITIONS, render_condition
 
 TARGET_MS = 2.0  # p50 per frame, default mode
 COMPRESSED_TARGET_MS = 4.0  # p50 per 640x480 JPEG frame, decoding and preprocessing

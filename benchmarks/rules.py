@@ -30,7 +30,10 @@ import numpy as np
 
 import common
 from digit_recognition.core import preprocessing
-from digit_recognition.training import evaluate
+from digit_recognition.core.model import BUNDLED_MODEL
+from digit_recognition.evaluation.cli import load_inputs, MIN_CONFIDENCE, parse_args
+from digit_recognition.evaluation.pipelines import make_pipelines
+from digit_recognition.evaluation.report import build_report
 
 
 # rule name -> (module attribute, its value while the rule is off)
@@ -44,8 +47,8 @@ RULES = {
 
 def run_matrix(options, classifiers, images, labels):
     """evaluate's report on the matrix (no photos) with the preprocessing as it is now."""
-    pipelines = [p for p in evaluate.make_pipelines() if p.default]
-    report, _, _ = evaluate.build_report(options, pipelines, classifiers, images, labels)
+    pipelines = [p for p in make_pipelines() if p.default]
+    report, _, _ = build_report(options, pipelines, classifiers, images, labels)
     name = pipelines[0].name
     conditions = {c: r[name] for c, r in report['conditions'].items()}
     non_digits = {k: r[name]['wrong'] for k, r in report['non_digits'].items()}
@@ -73,15 +76,15 @@ def without(rule):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--data', help='MNIST directory (the four IDX files)')
-    parser.add_argument('--cnn', default=str(evaluate.BUNDLED_MODEL))
+    parser.add_argument('--cnn', default=str(BUNDLED_MODEL))
     parser.add_argument('--count', type=int, default=250, help='frames per condition row')
     parser.add_argument('--blank', type=int, default=250, help='frames per non-digit kind')
     parser.add_argument('--output', type=Path, default=common.RESULTS_DIR)
     options = parser.parse_args(argv)
-    matrix = evaluate.parse_args(['--count', str(options.count), '--blank', str(options.blank),
-                                  '--cnn', options.cnn] + (['--data', options.data]
-                                                           if options.data else []))
-    images, labels, classifiers = evaluate.load_inputs(matrix)
+    matrix = parse_args(['--count', str(options.count), '--blank', str(options.blank),
+                         '--cnn', options.cnn] + (['--data', options.data]
+                                                  if options.data else []))
+    images, labels, classifiers = load_inputs(matrix)
     results = {'all rules': run_matrix(matrix, classifiers, images, labels)}
     for rule in RULES:
         # Worker processes are forked after the switch, so they run without the rule too.
@@ -103,7 +106,7 @@ def main(argv=None):
     markdown = (f'Digits: mean over the condition rows of batches published right / wrong; '
                 f"non-digits: the worst kind's share of batches published ({options.count} "
                 f'frames per condition row, {options.blank} per non-digit kind, seed 0, '
-                f'min_confidence {evaluate.MIN_CONFIDENCE}). "Gains" are the rows the rule '
+                f'min_confidence {MIN_CONFIDENCE}). "Gains" are the rows the rule '
                 f'helps most (points of published right it adds), "costs" those it hurts.\n\n'
                 + common.markdown_table(['preprocessing', 'published right %', 'wrong %',
                                          'worst non-digit %', 'the rule gains',

@@ -1,12 +1,14 @@
-"""conditions.py: camera conditions and digit-free views, checked on the frames themselves."""
+"""simulation/: camera conditions and digit-free views, checked on the frames themselves."""
 
 import cv2
 import numpy as np
 import pytest
 
-from digit_recognition.training.conditions import (BLANK_KINDS, CONDITIONS, load_photo, pen_redraw,
-                                          photo_frame, prune, render_blank, render_condition,
-                                          thin)
+from digit_recognition.evaluation.photos import load_photo, photo_frame
+from digit_recognition.simulation.blanks import BLANK_KINDS, render_blank
+from digit_recognition.simulation.centre_line import prune, thin
+from digit_recognition.simulation.conditions import CONDITIONS, render_condition
+from digit_recognition.simulation.pen import pen_redraw
 
 ROI_TOP, ROI_LEFT, ROI = 140, 220, 200  # the centred 200 px ROI of a 640x480 frame
 ROI_CENTRE = np.array([319.5, 239.5])  # (x, y)

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from conftest import executable
-from digit_recognition.training.conditions import BLANK_KINDS, CONDITIONS
+from digit_recognition.simulation.blanks import BLANK_KINDS
+from digit_recognition.simulation.conditions import CONDITIONS
 from helpers_mnist import split_sample, write_mnist_dir
 
 CONDITION_SUBSET = ['plain', 'shadow', 'held_close']

@@ -262,7 +262,7 @@ def test_a_far_away_digit_is_found(mnist_sample):
 def test_a_dark_table_beyond_the_sheets_edge_is_no_digit():
     # The grain of a near-black table is no paper: the old floor (30 grey levels) read these
     # six frames of the simulator's dark table as digits.
-    from digit_recognition.training.conditions import render_blank
+    from digit_recognition.simulation.blanks import render_blank
     for seed in (0, 14, 26, 28, 29, 46):
         frame, _ = render_blank('paper_edge', np.random.default_rng(seed), 'dark_table')
         assert preprocess_frame(frame, 100, 200, DEFAULT_THRESHOLD_MODE) is None
@@ -274,7 +274,7 @@ def test_the_shadow_of_a_hand_is_no_digit(bundled_classifier):
     # model now (light broad inks are ink): what counts is that the reader, preprocessing
     # and the model's not-a-digit class, publishes no digit for them.
     from digit_recognition.core.decision import judge
-    from digit_recognition.training.conditions import render_blank
+    from digit_recognition.simulation.blanks import render_blank
     for seed in (35, 50, 61, 68, 69):
         frame, _ = render_blank('shadowed', np.random.default_rng(seed), 'hand')
         crop = preprocess_frame(frame, 100, 200, DEFAULT_THRESHOLD_MODE)

@@ -82,7 +82,7 @@ def test_launched_processes_read_digits_from_the_camera(listener, mnist_sample, 
 def write_condition_frames(mnist_sample, folder, shown, frames_per_digit):
     """An image sequence of simulated camera frames: (condition, variant, digit) in turn, each
     with its own seed."""
-    from digit_recognition.training.conditions import render_condition
+    from digit_recognition.simulation.conditions import render_condition
     images, labels = mnist_sample
     index = 0
     for seed, (condition, variant, label) in enumerate(shown):

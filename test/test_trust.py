@@ -15,7 +15,7 @@ from digit_recognition.core.decision import judge
 from digit_recognition.core.model import load_classifier
 from digit_recognition.core.preprocessing import PreprocessSettings, read_frame
 from digit_recognition.training import negatives
-from digit_recognition.training.conditions import render_condition
+from digit_recognition.simulation.conditions import render_condition
 
 BATCH = 5
 MIN_CONFIDENCE = 0.9  # the node's default

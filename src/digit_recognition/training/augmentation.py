@@ -134,11 +134,11 @@ def jittered(digit, rng):
 
 def simulated(digit, rng):
     """The digit (or any glyph) in a whole camera frame of a random condition and variant of
-    conditions.py, its centre line redrawn by the scene's pen, read by the preprocess node's
-    default settings: the crops the node makes, line remnants, shadows and fingers beside
-    the digit included. The camera-like copy when nothing is found. MNIST's own strokes are
-    left to the evaluation, as a way of drawing training never sees."""
-    from digit_recognition.training.conditions import CONDITIONS, render_condition  # noqa: PLC0415
+    simulation/conditions.py, its centre line redrawn by the scene's pen, read by the
+    preprocess node's default settings: the crops the node makes, line remnants, shadows and
+    fingers beside the digit included. The camera-like copy when nothing is found. MNIST's
+    own strokes are left to the evaluation, as a way of drawing training never sees."""
+    from digit_recognition.simulation.conditions import CONDITIONS, render_condition  # noqa: PLC0415
 
     names = list(CONDITIONS)
     frame, _ = render_condition(names[int(rng.integers(len(names)))], digit, rng)

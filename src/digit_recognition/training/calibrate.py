@@ -7,7 +7,7 @@ The classifier publishes a batch's digit when the batch's mean probability of it
 min_confidence, so that probability should be the share of such batches that are right. A
 model trained on clean crops is over-confident on a camera's. Temperature scaling fixes that
 with one number: the logits are divided by T, fitted on batches of five camera frames drawn
-by conditions.py (every condition and variant, pen and MNIST strokes) of MNIST training
+by simulation/ (every condition and variant, pen and MNIST strokes) of MNIST training
 digits that train held out of fitting, and of non-digit glyphs (negatives.py), all read by
 the default preprocessing, with the least negative log-likelihood of the batch means. The
 division goes into the last layer's weights, so name.keras, name.tflite and (if present)
@@ -35,7 +35,7 @@ GLYPHS_PER_DIGIT_BATCH = 4  # one non-digit batch for every four digit batches
 
 def batch_crops(glyph, condition, variant, strokes, seed, index):
     """The crops the default preprocessing finds in BATCH frames of one glyph (digit or not)."""
-    from digit_recognition.training.conditions import render_condition  # noqa: PLC0415
+    from digit_recognition.simulation.conditions import render_condition  # noqa: PLC0415
     crops = []
     for k in range(BATCH):  # consecutive frames of one scene, as evaluate draws them
         rng = np.random.default_rng([SEED_OFFSET + seed, index])
@@ -52,7 +52,7 @@ def calibration_batches(digits, labels, glyph_count, seed, workers=1):
     """(crops [N, 28, 28], batch index [N], batch labels [B]): each digit in every condition
     and variant in turn, strokes alternating, then `glyph_count` non-digit glyphs."""
     from digit_recognition.training import negatives  # noqa: PLC0415
-    from digit_recognition.training.conditions import CONDITIONS, STROKES  # noqa: PLC0415
+    from digit_recognition.simulation.conditions import CONDITIONS, STROKES  # noqa: PLC0415
 
     cases = [(condition, variant) for condition, variants in CONDITIONS.items()
              for variant in variants]

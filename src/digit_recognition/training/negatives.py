@@ -3,8 +3,8 @@
 Every generator returns a uint8 [28, 28] glyph, white on black, its bounding box fitted in
 20x20 and its centre of mass at the centre, as MNIST's digits are. The same glyphs serve
 training (through augmentation.camera_like, as the camera and preprocessing see them) and
-evaluation (drawn into whole camera frames by conditions.render_condition, which redraws
-them with a pen as it redraws digits). numpy/OpenCV only; Pillow for TrueType fonts.
+evaluation (drawn into whole camera frames by simulation.conditions.render_condition, which
+redraws them with a pen as it redraws digits). numpy/OpenCV only; Pillow for TrueType fonts.
 
 What training sees and what evaluation holds out (FONT_SOURCES): letters come from OpenCV's
 Hershey fonts in training and from TrueType fonts (DejaVu, STIX, Computer Modern, shipped
@@ -282,7 +282,7 @@ def glyphs(kind: str, count: int, seed: int) -> np.ndarray:
 
 # Digit-free camera frames mined for what preprocessing cuts out of them (finger and hand
 # rims, shadow and paper edges, line fragments): frames per blank kind of
-# conditions.BLANK_KINDS; kinds that rarely give a crop get fewer frames.
+# simulation.blanks.BLANK_KINDS; kinds that rarely give a crop get fewer frames.
 MINED_FRAMES = {'finger': 2400, 'hand_holding': 2400, 'shadowed': 1200, 'shadow_edge': 1200,
                 'paper_edge': 1500, 'printed_lines': 600, 'squared': 600}
 OTHER_MINED_FRAMES = 200
@@ -290,7 +290,7 @@ OTHER_MINED_FRAMES = 200
 
 def _mine_kind(kind: str, frames: int, seed: int) -> np.ndarray:
     from digit_recognition.core.preprocessing import PreprocessSettings, read_frame  # noqa: PLC0415
-    from digit_recognition.training.conditions import render_blank  # noqa: PLC0415
+    from digit_recognition.simulation.blanks import render_blank  # noqa: PLC0415
 
     crops = []
     for index in range(frames):
@@ -305,7 +305,7 @@ def mine_blank_crops(seed: int, scale: float = 1.0, workers: int = 1) -> np.ndar
     """uint8 [N, 28, 28]: the crops the default preprocessing finds in digit-free frames of
     every blank kind (hard negatives), `scale` times MINED_FRAMES frames, seeded."""
     from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
-    from digit_recognition.training.conditions import BLANK_KINDS  # noqa: PLC0415
+    from digit_recognition.simulation.blanks import BLANK_KINDS  # noqa: PLC0415
 
     kinds = list(BLANK_KINDS)
     frames = [max(1, int(scale * MINED_FRAMES.get(k, OTHER_MINED_FRAMES))) for k in kinds]

@@ -1,7 +1,7 @@
 """MNIST digits drawn as a camera sees them: dark ink on light, unevenly lit paper.
 
 numpy/OpenCV only. Used for the sample video and the tests; evaluate's camera conditions are
-conditions.py. MNIST stores white ink on black with grey, anti-aliased stroke edges; here
+simulation/. MNIST stores white ink on black with grey, anti-aliased stroke edges; here
 that grey level is the share of ink covering the pixel, so the tutorial's
 threshold-and-resize gives back (nearly) the original digit.
 """

@@ -34,7 +34,7 @@ RECIPES = {
                 simulated=20000, negatives=20000),
 }
 # The CNN also sees `simulated` training digits (and a quarter as many of its non-digit
-# glyphs) in whole camera frames of conditions.py, read by the default preprocessing.
+# glyphs) in whole camera frames of simulation/, read by the default preprocessing.
 # The CNN's not-a-digit class (negatives.py): `negatives` glyphs (letters, symbols,
 # scribbles), each seen as the camera and preprocessing see it and jittered, and the crops
 # preprocessing cuts out of digit-free frames, with a jittered copy of each.

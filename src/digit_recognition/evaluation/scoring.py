@@ -1,12 +1,13 @@
-"""What the robot receives, scored: each batch of five frames published right, published
-wrong or silent, as core.decision decides it; and how well confidence means what it says
-(expected calibration error, reliability bins). numpy only."""
+"""What the robot receives, scored: each model's probabilities on the crops, each batch of
+five frames published right, published wrong or silent, as core.decision decides it; how
+well confidence means what it says (expected calibration error, reliability bins); the
+confusion matrix. numpy only."""
 
 from typing import Optional
 
 import numpy as np
 
-from digit_recognition.core.decision import judge
+from digit_recognition.core.decision import judge, NOT_A_DIGIT
 
 BATCH = 5  # frames of one digit per batch, as the classifier node's default batch_size
 NO_DIGIT = -1  # label of a batch with nothing to read; decided class of a silent batch
@@ -113,3 +114,51 @@ def threshold_sweep(rows, thresholds, not_a_digit: Optional[int]) -> list:
                            wrong=float(np.mean(wrong)) if wrong else None,
                            worst_non_digit=max(false_digits, default=None)))
     return result
+
+
+def predict(classifier, crops, batch_size=500):
+    """Probabilities float32 [N, C] of the classifier on crops uint8 [N, 28, 28]."""
+    if len(crops) == 0:
+        return np.zeros((0, classifier.classes), np.float32)
+    return np.concatenate([classifier.predict_batch(crops[i:i + batch_size])
+                           for i in range(0, len(crops), batch_size)])
+
+
+def read_crops(classifiers, pipelines, crops, found):
+    """Probabilities [P] of float32 [N, C]: each pipeline's model on the crops it found
+    (rows of frames without a crop are zero)."""
+    result = []
+    for p, pipeline in enumerate(pipelines):
+        classifier = classifiers[pipeline.model]
+        rows = predict(classifier, crops[p][found[p]])
+        full = np.zeros((found.shape[1], rows.shape[1] if len(rows) else
+                         classifier.classes), np.float32)
+        full[found[p]] = rows
+        result.append(full)
+    return result
+
+
+def not_a_digit_class(classifier):
+    return NOT_A_DIGIT if classifier.classes > NOT_A_DIGIT else None
+
+
+def score_batches(pipelines, classifiers, collector, labels, variants, min_confidence):
+    """Per pipeline: outcomes (right/wrong/silent) and per variant, the share of frames with
+    a crop, and the decisions (for calibration and the confusion matrix)."""
+    probabilities = read_crops(classifiers, pipelines, collector.crops, collector.found)
+    result, decisions = {}, {}
+    for p, pipeline in enumerate(pipelines):
+        decided = batch_decisions(probabilities[p], collector.found[p], min_confidence)
+        decisions[pipeline.name] = decided
+        result[pipeline.name] = outcomes(decided, labels) | {
+            'found': float(collector.found[p].mean()),
+            'variants': by_variant(decided, labels, variants)}
+    return result, decisions
+
+
+def confusion_matrix(labels, digits):
+    """10 x 11 counts of batches: rows the digit shown, columns the digit published, last
+    column silent."""
+    matrix = np.zeros((10, 11), int)
+    np.add.at(matrix, (labels, np.where(digits == NO_DIGIT, 10, digits)), 1)
+    return matrix

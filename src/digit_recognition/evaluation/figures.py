@@ -1,0 +1,107 @@
+"""The report's figures: outcomes per condition and non-digit kind, the reliability diagram,
+and the confusion matrix beside crops of batches published wrong (matplotlib, imported only
+here)."""
+
+import numpy as np
+
+from digit_recognition.evaluation.pipelines import default_index
+from digit_recognition.evaluation.scoring import BATCH
+from digit_recognition.evaluation.tables import column_names
+
+
+def _pyplot():
+    import matplotlib  # noqa: PLC0415 - only evaluate draws plots
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+    return plt
+
+
+def save_confusion_figure(path, matrix, examples, title):
+    """Confusion matrix (left) and crops of batches published wrong."""
+    plt = _pyplot()
+    figure = plt.figure(figsize=(16, 8))
+    grid = figure.add_gridspec(4, 8)
+    axis = figure.add_subplot(grid[:, :4])
+    axis.imshow(np.log1p(matrix), cmap='Blues')
+    for (row, col), value in np.ndenumerate(matrix):
+        if value:
+            axis.text(col, row, str(value), ha='center', va='center', fontsize=7)
+    axis.set_xticks(range(11), [*map(str, range(10)), 'silent'])
+    axis.set_yticks(range(10))
+    axis.set_xlabel('published')
+    axis.set_ylabel('digit shown')
+    axis.set_title(title)
+    for k, (crop, caption) in enumerate(examples[:16]):
+        row, col = divmod(k, 4)
+        crop_axis = figure.add_subplot(grid[row, 4 + col])
+        crop_axis.imshow(crop, cmap='gray', vmin=0, vmax=255)
+        crop_axis.set_title(caption, fontsize=7)
+        crop_axis.axis('off')
+    figure.tight_layout()
+    figure.savefig(path, dpi=80)
+    plt.close(figure)
+
+
+def save_reliability_figure(path, calibration_result, title):
+    """Reliability diagram: accuracy against mean confidence per bin, with batch counts."""
+    plt = _pyplot()
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5))
+    bins = calibration_result['bins']
+    centres = [(b['low'] + b['high']) / 2 for b in bins]
+    width = bins[0]['high'] - bins[0]['low'] if bins else 0.06
+    left.bar(centres, [b['accuracy'] for b in bins], width * 0.9, label='accuracy')
+    left.plot([b['confidence'] for b in bins], [b['confidence'] for b in bins], 'r.',
+              label='mean confidence')
+    left.plot([0, 1], [0, 1], 'k--', linewidth=0.8, label='perfect calibration')
+    left.set_xlabel("confidence of the batch's top class")
+    left.set_ylabel('share right')
+    left.legend(fontsize=8)
+    left.set_title(f'ECE {100 * calibration_result["ece"]:.2f} %, '
+                   f'{calibration_result["batches"]} batches')
+    right.bar(centres, [b['count'] for b in bins], width * 0.9)
+    right.set_yscale('log')
+    right.set_xlabel('confidence')
+    right.set_ylabel('batches')
+    figure.suptitle(title)
+    figure.tight_layout()
+    figure.savefig(path, dpi=80)
+    plt.close(figure)
+
+
+def save_outcomes_figure(path, pipelines, report):
+    """Stacked bars per condition (and photos): published right, wrong, silent, default
+    pipeline; beside them, false publications per non-digit kind for every pipeline."""
+    plt = _pyplot()
+    default = pipelines[default_index(pipelines)].name
+    rows = {name: result[default] for name, result in report['conditions'].items()}
+    for side, result in report.get('real', {}).get('sizes', {}).items():
+        rows[f'real photos, {side} px'] = result[default]
+    non_digits = report['non_digits']
+    figure, (left, right) = plt.subplots(
+        1, 2, figsize=(15, 2 + 0.3 * len(rows)), gridspec_kw={'width_ratios': [3, 2]})
+    y = np.arange(len(rows))
+    start = np.zeros(len(rows))
+    for key, colour in (('right', 'tab:green'), ('wrong', 'tab:red'), ('silent', 'tab:grey')):
+        values = np.array([100 * r[key] for r in rows.values()])
+        left.barh(y, values, left=start, color=colour, label=f'published {key}'
+                  if key != 'silent' else 'silent')
+        start += values
+    left.set_yticks(y, list(rows))
+    left.set_xlim(0, 100)
+    left.invert_yaxis()
+    left.set_xlabel(f'batches of {BATCH} frames, % ({default})')
+    left.legend(loc='lower left', fontsize=8)
+    height = 0.8 / len(pipelines)
+    for p, (pipeline, label) in enumerate(zip(pipelines, column_names(pipelines))):
+        y = np.arange(len(non_digits)) + (p - (len(pipelines) - 1) / 2) * height
+        right.barh(y, [100 * r[pipeline.name]['wrong'] for r in non_digits.values()], height,
+                   label=label)
+    right.set_yticks(range(len(non_digits)), list(non_digits))
+    right.invert_yaxis()
+    right.set_xlabel('batches that publish a digit, %')
+    right.legend(fontsize=8)
+    figure.suptitle(f'seed {report["seed"]}, {report["batches"]} batches per condition, '
+                    f'min_confidence {report["min_confidence"]}')
+    figure.tight_layout()
+    figure.savefig(path, dpi=80)
+    plt.close(figure)
