@@ -106,7 +106,6 @@ _BLANK_SCENES = {
                      'pointing': hand((DOWN, RIGHT, LEFT), 1, (55, 85), (0, 60))},
 }
 
-
 BLANK_KINDS = {name: tuple(variants) for name, variants in _BLANK_SCENES.items()}
 
 

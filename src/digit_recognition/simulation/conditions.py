@@ -184,7 +184,6 @@ _CONDITION_SCENES = {
     'hand_holding': HAND,
 }
 
-
 CONDITIONS = {name: tuple(variants) for name, variants in _CONDITION_SCENES.items()}
 
 

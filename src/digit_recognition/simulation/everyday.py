@@ -98,23 +98,18 @@ def hand(sides, count, widths, reach):
 PLAIN = {'ballpoint_gradient': _plain_gradient, 'felt_pen_lamp': _plain_lamp,
          'blue_pen_fibres': _plain_fibres}
 
-
 RULED = {'blue_lines': _lined(ruled_marks, light_blue_line, False),
          'grey_lines': _lined(ruled_marks, grey_line, False),
          'red_margin': _lined(ruled_marks, light_blue_line, True)}
-
 
 SQUARED = {'grey_grid': _lined(squared_marks, grey_line, False),
            'blue_grid': _lined(squared_marks, light_blue_line, False),
            'major_minor': _lined(squared_marks, grey_line, True)}
 
-
 DIM = {'neutral': _dim_neutral, 'warm_lamp': _dim_warm, 'colour_noise': _dim_colour_noise,
        'denoised': _dim_denoised}
 
-
 TINTED = {paper: _tinted(paper) for paper in ('grey', 'cream', 'yellow', 'blue', 'green')}
-
 
 # Fingers at the sheet's edges (tips outside the digit) and a finger pointing at the digit.
 HAND = {'thumb_below': hand((DOWN,), 1, (80, 120), (105, 150)),

@@ -39,7 +39,6 @@ PENS = {
     'marker': Pen((0.09, 0.09, 0.1), (10.0, 20.0), 'felt'),
 }
 
-
 EVERYDAY_PENS = ('black_ballpoint', 'blue_ballpoint', 'felt_pen')
 
 
