@@ -279,3 +279,15 @@ def test_corrupt_tflite_file_is_a_clear_error(tmp_path):
 def test_unknown_backend_is_a_clear_error():
     with pytest.raises(ModelLoadError, match='backend must be one of keras, tflite'):
         load_classifier(backend='onnx')
+
+
+def test_architectures_and_export_import_tensorflow_only_when_used():
+    script = ('import sys\n'
+              'from digit_recognition.training import architectures, export\n'
+              'print("tensorflow" in sys.modules, "keras" in sys.modules)\n'
+              'architectures.build_mlp()\n'
+              'print("tensorflow" in sys.modules)\n')
+    result = subprocess.run([sys.executable, '-c', script], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split('\n')[:2] == ['False False', 'True']
