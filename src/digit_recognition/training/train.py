@@ -66,9 +66,11 @@ def parse_args(argv):
                         help='directory with the four LeCun IDX files (train-images-idx3-ubyte'
                              '[.gz], ...); default: download through Keras (needs the internet)')
     parser.add_argument('--epochs', type=positive_int,
-                        help='passes over the training images (default: cnn 15, mlp 5)')
+                        help='passes over the training images '
+                             f'(default: {recipe_defaults("epochs")})')
     parser.add_argument('--batch-size', type=positive_int,
-                        help='images per gradient step (default: cnn 128, mlp 32)')
+                        help='images per gradient step '
+                             f'(default: {recipe_defaults("batch_size")})')
     parser.add_argument('--seed', type=int, default=0,
                         help='seed for weight initialisation and shuffling (default: %(default)s)')
     parser.add_argument('--output', metavar='PATH', type=Path,
@@ -83,6 +85,11 @@ def parse_args(argv):
     options.batch_size = options.batch_size or recipe['batch_size']
     options.output = options.output or Path(f'mnist_{options.model}.keras')
     return options
+
+
+def recipe_defaults(setting):
+    """Each model's default `setting` (a key of RECIPES), for --help: 'cnn 15, mlp 5'."""
+    return ', '.join(f'{name} {recipe[setting]}' for name, recipe in RECIPES.items())
 
 
 def positive_int(text):
