@@ -62,8 +62,6 @@ class PreprocessNode(Node):
     def __init__(self, **kwargs):
         super().__init__('preprocess', **kwargs)
         parameters = declare_parameters(self, PARAMETERS)
-        threshold, roi_size = parameters['threshold'], parameters['roi_size']
-        threshold_mode, normalization = parameters['threshold_mode'], parameters['normalization']
         image_transport = parameters['image_transport']
         self._settings = None  # PreprocessSettings, rebuilt after a parameter changes
         self.add_on_set_parameters_callback(self._on_set_parameters)
@@ -95,10 +93,10 @@ class PreprocessNode(Node):
             self._subscription = MatchedSubscription(
                 self, CompressedImage, 'image_raw/compressed', self._on_compressed_frame,
                 qos_profile_sensor_data)
+        reading = ', '.join(f'{name} {parameters[name]}' for name in (
+            'threshold_mode', 'threshold', 'roi_size', 'normalization'))
         self.get_logger().info(
-            f'{self._subscription.topic_name} -> {self._publisher.topic_name} '
-            f'(threshold_mode {threshold_mode}, threshold {threshold}, roi_size {roi_size}, '
-            f'normalization {normalization})')
+            f'{self._subscription.topic_name} -> {self._publisher.topic_name} ({reading})')
         warning = receive_buffer_warning()
         if warning:
             self.get_logger().warning(warning)
