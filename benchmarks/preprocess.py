@@ -23,12 +23,15 @@ import numpy as np
 
 import common
 from digit_recognition.core.image_encodings import decode_compressed, encode_jpeg, JPEG_FORMAT
-from digit_recognition.core.preprocessing import DEFAULT_THRESHOLD_MODE, preprocess_frame
+from digit_recognition.core.preprocessing import (
+    DEFAULT_THRESHOLD_MODE, PreprocessSettings, preprocess_frame)
 from digit_recognition.simulation.conditions import CONDITIONS, render_condition
 
 TARGET_MS = 2.0  # p50 per frame, default mode
 COMPRESSED_TARGET_MS = 4.0  # p50 per 640x480 JPEG frame, decoding and preprocessing
 JPEG_QUALITY = 80  # the camera's default jpeg_quality
+# The preprocess node's default threshold (for fixed) and roi_size.
+THRESHOLD, ROI_SIZE = PreprocessSettings().threshold, PreprocessSettings().roi_size
 DECODE_ONLY = 'JPEG decoding alone'
 FROM_JPEG = f'{DEFAULT_THRESHOLD_MODE} from JPEG (decoding + preprocessing)'
 BASELINE = f'{DEFAULT_THRESHOLD_MODE}, --baseline version'
@@ -69,19 +72,19 @@ def time_modes(frames, repeats, baseline=None):
             for frame, jpeg in zip(condition_frames, jpegs[condition]):
                 for mode, (threshold_mode, normalization) in MODES.items():
                     started = time.perf_counter()
-                    preprocess_frame(frame, 100, 200, threshold_mode, normalization)
+                    preprocess_frame(frame, THRESHOLD, ROI_SIZE, threshold_mode, normalization)
                     times[mode][condition].append(1000 * (time.perf_counter() - started))
                 started = time.perf_counter()
                 decode_compressed(JPEG_FORMAT, jpeg)
                 times[DECODE_ONLY][condition].append(1000 * (time.perf_counter() - started))
                 started = time.perf_counter()
                 # As the node decodes when no overlay is wanted: brightness only.
-                preprocess_frame(decode_compressed(JPEG_FORMAT, jpeg, grey=True), 100, 200,
-                                 DEFAULT_THRESHOLD_MODE, 'mnist')
+                preprocess_frame(decode_compressed(JPEG_FORMAT, jpeg, grey=True), THRESHOLD,
+                                 ROI_SIZE, DEFAULT_THRESHOLD_MODE, 'mnist')
                 times[FROM_JPEG][condition].append(1000 * (time.perf_counter() - started))
                 if baseline:
                     started = time.perf_counter()
-                    baseline(frame, 100, 200, DEFAULT_THRESHOLD_MODE, 'mnist')
+                    baseline(frame, THRESHOLD, ROI_SIZE, DEFAULT_THRESHOLD_MODE, 'mnist')
                     times[BASELINE][condition].append(1000 * (time.perf_counter() - started))
     return times
 

@@ -44,7 +44,8 @@ def generate_launch_description():
             description='Namespace for the nodes and their topics (one per robot or camera)'),
         DeclareLaunchArgument(
             'model_path', default_value='',
-            description='Keras model file; empty for the bundled model'),
+            description='Model file, .keras or .tflite (the twin beside it serves the other '
+                        'backend); empty for the bundled model'),
         *use_profile,
         Node(package='digit_recognition', executable='camera_node', name='camera',
              namespace=namespace, parameters=[params_file, {'source': source}],

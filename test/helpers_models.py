@@ -6,7 +6,8 @@ import warnings
 
 import numpy as np
 
-from digit_recognition.core.model import BUNDLED_MODEL, quantized_twin, save_tflite
+from digit_recognition.core.model import BUNDLED_MODEL, quantized_twin
+from digit_recognition.training.export import save_tflite
 
 QUANTIZED_MODEL = quantized_twin(BUNDLED_MODEL)
 

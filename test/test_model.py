@@ -242,6 +242,15 @@ def test_tflite_and_keras_agree_on_the_mnist_sample(
                                    keras_probabilities[:size], atol=1e-4)
 
 
+def printed_lines(script, timeout):
+    """What `script` prints, run in a fresh interpreter (whose sys.modules shows what it
+    imported)."""
+    result = subprocess.run([sys.executable, '-c', script], capture_output=True, text=True,
+                            timeout=timeout)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split('\n')
+
+
 def test_tflite_backend_never_imports_tensorflow():
     script = ('import sys, numpy as np\n'
               'from digit_recognition.core.model import load_classifier\n'
@@ -249,10 +258,7 @@ def test_tflite_backend_never_imports_tensorflow():
               'c.warm_up(5)\n'
               'print(c.predict_batch(np.zeros((5, 28, 28), np.uint8)).shape)\n'
               'print("tensorflow" in sys.modules, "keras" in sys.modules)\n')
-    result = subprocess.run([sys.executable, '-c', script], capture_output=True, text=True,
-                            timeout=60)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split('\n')[:2] == [f'(5, {NUM_CLASSES})', 'False False']
+    assert printed_lines(script, timeout=60)[:2] == [f'(5, {NUM_CLASSES})', 'False False']
 
 
 def test_either_twin_path_serves_both_backends(tflite_classifier):
@@ -279,3 +285,12 @@ def test_corrupt_tflite_file_is_a_clear_error(tmp_path):
 def test_unknown_backend_is_a_clear_error():
     with pytest.raises(ModelLoadError, match='backend must be one of keras, tflite'):
         load_classifier(backend='onnx')
+
+
+def test_architectures_and_export_import_tensorflow_only_when_used():
+    script = ('import sys\n'
+              'from digit_recognition.training import architectures, export\n'
+              'print("tensorflow" in sys.modules, "keras" in sys.modules)\n'
+              'architectures.build_mlp()\n'
+              'print("tensorflow" in sys.modules)\n')
+    assert printed_lines(script, timeout=120)[:2] == ['False False', 'True']

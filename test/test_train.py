@@ -138,3 +138,15 @@ def test_help_describes_the_options(tmp_path):
     assert result.returncode == 0
     for option in ('--data', '--epochs', '--batch-size', '--seed', '--output', '--quantize'):
         assert option in result.stdout
+
+
+def test_help_states_the_epochs_and_batch_size_each_model_trains_with(capsys):
+    from digit_recognition.training.train import parse_args, RECIPES
+    with pytest.raises(SystemExit):
+        parse_args(['--help'])
+    help_text = ' '.join(capsys.readouterr().out.split())
+    for name, recipe in RECIPES.items():
+        assert f'{name} {recipe["epochs"]}' in help_text
+        assert f'{name} {recipe["batch_size"]}' in help_text
+        options = parse_args(['--model', name])
+        assert (options.epochs, options.batch_size) == (recipe['epochs'], recipe['batch_size'])

@@ -19,6 +19,7 @@ import sys
 import warnings
 
 from digit_recognition.core import model as models
+from digit_recognition.training.export import save_tflite
 from digit_recognition.training.mnist import load_mnist
 from digit_recognition.training.train import (
     add_augmented_copies, RECIPES, representative_digits, tflite_accuracy)
@@ -53,8 +54,7 @@ def main(argv=None):
     quantized = models.quantized_twin(options.model)
     with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
         warnings.simplefilter('ignore')  # the converter's traced signature, calibration notes
-        models.save_tflite(classifier.model, quantized,
-                           representative_digits(digits, options.seed))
+        save_tflite(classifier.model, quantized, representative_digits(digits, options.seed))
     for path in (options.model.with_suffix('.tflite'), quantized):
         if not path.is_file():
             continue  # a .keras without its float twin

@@ -23,7 +23,7 @@ from digit_recognition.core.model import load_classifier
 from digit_recognition.core.preprocessing import NORMALIZATIONS, preprocess_frame, THRESHOLD_MODES
 from digit_recognition.core.sources import read_video_frames
 from digit_recognition.training.mnist import load_mnist
-from digit_recognition.training.synthetic_frames import render_frame
+from digit_recognition.training.synthetic_frames import render_frame, ROI_SIZE
 
 REPO = Path(__file__).resolve().parents[1]
 FRAME_SIZE = (640, 480)
@@ -32,7 +32,6 @@ FRAMES_PER_DIGIT = 10
 DIGIT_SIZE = 200
 JITTER = 3  # pixels the digit moves between frames, each way
 THRESHOLD = 100
-ROI_SIZE = 200
 
 
 def tutorial_crop(frame):

@@ -1,6 +1,7 @@
-"""The digit classifier: build, load and run it, with Keras or LiteRT (TFLite).
+"""The digit classifier: load and run it, with Keras or LiteRT (TFLite).
 
-TensorFlow is imported here only, lazily, and never by the tflite backend.
+TensorFlow is imported lazily (import_tensorflow), never by the tflite backend. The models'
+architectures and their TFLite export are training's (training/architectures.py, export.py).
 
 The models take raw uint8 pixels [N, 28, 28] (white digit on black, as MNIST) and scale them
 themselves, so every caller feeds the same thing the model was trained on.
@@ -38,72 +39,16 @@ class ModelLoadError(StartupError):
     """The model file is missing, unreadable or not a 28x28 -> 10 classifier."""
 
 
-def _import_tensorflow():
+def import_tensorflow():
+    """TensorFlow, imported on first use: seconds (10-18 s on a Nano), paid only by its users."""
     # TensorFlow's C++ start-up chatter (oneDNN, CUDA probing) hides real messages.
     os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
     import tensorflow as tf  # noqa: PLC0415 - seconds to import; only the classifier pays
     return tf
 
 
-def build_mlp():
-    """The tutorial's model: Flatten -> Dense 128 relu -> Dense 128 relu -> Dense 10 softmax
-    (digits only, as the tutorial)."""
-    _import_tensorflow()
-    import keras  # noqa: PLC0415
-
-    model = keras.Sequential([
-        keras.Input(shape=IMAGE_SHAPE, dtype='float32'),
-        keras.layers.Rescaling(1.0 / 255.0),
-        keras.layers.Flatten(),
-        keras.layers.Dense(128, activation='relu'),
-        keras.layers.Dense(128, activation='relu'),
-        keras.layers.Dense(DIGIT_CLASSES, activation='softmax'),
-    ], name='mnist_mlp')
-    model.compile(optimizer='adam', loss='sparse_categorical_crossentropy',
-                  metrics=['accuracy'])
-    return model
-
-
-def build_cnn():
-    """A small convnet built for speed: ~34k parameters, ~0.43 M multiply-adds per digit.
-
-    A 5x5 convolution with stride 2, then two depthwise-separable blocks (a 3x3 depthwise
-    convolution with stride 2 and a 1x1 convolution) halve the resolution 28 -> 14 -> 7 -> 4
-    while widening 32 -> 64 -> 128 channels; a softmax layer reads the 4x4x128 features.
-    Striding instead of full-resolution 3x3 convolutions is what makes it fast: the two-block
-    VGG-style CNN this replaced read camera frames about as well (99.41% against 99.17%) with
-    23x the multiply-adds (1.08 ms per batch of five with LiteRT instead of 0.077 ms). Batch
-    normalization lets it train on a CPU in minutes.
-    """
-    _import_tensorflow()
-    import keras  # noqa: PLC0415
-    layers = keras.layers
-
-    def normalized(layer):
-        return [layer, layers.BatchNormalization(), layers.ReLU()]
-
-    def separable_block(filters):
-        return [*normalized(layers.DepthwiseConv2D(3, strides=2, padding='same',
-                                                   use_bias=False)),
-                *normalized(layers.Conv2D(filters, 1, use_bias=False))]
-
-    model = keras.Sequential([
-        keras.Input(shape=IMAGE_SHAPE, dtype='float32'),
-        layers.Rescaling(1.0 / 255.0),
-        layers.Reshape((*IMAGE_SHAPE, 1)),
-        *normalized(layers.Conv2D(32, 5, strides=2, padding='same', use_bias=False)),
-        *separable_block(64),
-        *separable_block(128),
-        layers.Flatten(),
-        layers.Dropout(0.3),
-        layers.Dense(NUM_CLASSES, activation='softmax'),
-    ], name='mnist_cnn')
-    model.compile(optimizer='adam', loss='sparse_categorical_crossentropy',
-                  metrics=['accuracy'])
-    return model
-
-
-def _check_crops(crops):
+def check_crops(crops):
+    """`crops` as an array; ValueError unless uint8 [N, 28, 28]."""
     crops = np.asarray(crops)
     if crops.dtype != np.uint8 or crops.ndim != 3 or crops.shape[1:] != IMAGE_SHAPE:
         raise ValueError(f'expected uint8 crops of shape [N, 28, 28], '
@@ -114,7 +59,7 @@ def _check_crops(crops):
 class _Classifier:
     """What both backends share: the warm-up, which also checks that outputs are probabilities."""
 
-    # How far a row of outputs may sum from 1 (decision.check_probabilities).
+    # How far a row of outputs may sum from 1 (core.decision.check_probabilities).
     probability_tolerance = PROBABILITY_TOLERANCE
 
     def warm_up(self, batch_size):
@@ -141,7 +86,7 @@ class KerasClassifier(_Classifier):
     backend = 'keras'
 
     def __init__(self, model, path=None):
-        tf = _import_tensorflow()
+        tf = import_tensorflow()
         self.model = model
         self.path = path
         self.classes = int(model.output_shape[-1])
@@ -154,7 +99,7 @@ class KerasClassifier(_Classifier):
 
     def predict_batch(self, crops):
         """Probabilities float32 [N, classes] (10 or 11) for uint8 crops [N, 28, 28]."""
-        return self._probabilities(_check_crops(crops)).numpy().astype(np.float32, copy=False)
+        return self._probabilities(check_crops(crops)).numpy().astype(np.float32, copy=False)
 
 
 def _tflite_interpreter_class():
@@ -166,7 +111,7 @@ def _tflite_interpreter_class():
             from tflite_runtime.interpreter import Interpreter  # noqa: PLC0415
         except ImportError:
             try:
-                return _import_tensorflow().lite.Interpreter
+                return import_tensorflow().lite.Interpreter
             except ImportError:
                 raise ModelLoadError('the tflite backend needs ai-edge-litert, tflite-runtime '
                                      'or tensorflow: pip install ai-edge-litert') from None
@@ -220,7 +165,7 @@ class TFLiteClassifier(_Classifier):
 
     def predict_batch(self, crops):
         """Probabilities float32 [N, classes] (10 or 11) for uint8 crops [N, 28, 28]."""
-        crops = _check_crops(crops)
+        crops = check_crops(crops)
         if len(crops) != self._batch_size:  # reallocating costs: only when the size changes
             self._interpreter.resize_tensor_input(self._input['index'], crops.shape)
             self._interpreter.allocate_tensors()
@@ -297,7 +242,7 @@ def load_classifier(path: Optional[Union[str, Path]] = None, backend: str = 'ker
     if backend == 'tflite':
         return TFLiteClassifier(path)
     _check_keras_archive(path)
-    _import_tensorflow()
+    import_tensorflow()
     import keras  # noqa: PLC0415
 
     try:
@@ -336,24 +281,3 @@ def quantized_twin(path: Union[str, Path]) -> Path:
     """Where the fully integer-quantized twin of name.keras is saved: name_int8.tflite."""
     path = Path(path)
     return path.with_name(f'{path.stem}_int8.tflite')
-
-
-def save_tflite(model, path: Union[str, Path],
-                representative_images: Optional[np.ndarray] = None) -> Path:
-    """Convert a Keras model to a .tflite file for the tflite backend.
-
-    With representative_images (uint8 [N, 28, 28], a few hundred training digits that set the
-    activations' ranges) the file is fully integer-quantized: uint8 in, uint8 out, int8 weights
-    and arithmetic, as edge accelerators want it; the tflite backend quantizes the crops and
-    dequantizes the probabilities with the scales stored in the file.
-    """
-    tf = _import_tensorflow()
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    if representative_images is not None:
-        images = np.asarray(_check_crops(representative_images), np.float32)
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.representative_dataset = lambda: ([image[None]] for image in images)
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        converter.inference_input_type = tf.uint8
-        converter.inference_output_type = tf.uint8
-    Path(path).write_bytes(converter.convert())

@@ -14,7 +14,6 @@ import sys
 import time
 
 from cv_bridge import CvBridge
-from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.duration import Duration
 from rclpy.node import Node
 from rclpy.task import Future
@@ -25,7 +24,8 @@ from digit_recognition.core.capture import CaptureThread, RateAllowance
 from digit_recognition.core.image_encodings import encode_jpeg, JPEG_FORMAT
 from digit_recognition.core.sources import FrameSource, SourceError
 from digit_recognition.ros.diagnostics import Diagnostics, RateMeter
-from digit_recognition.ros.parameters import declare_parameter, overridable_qos
+from digit_recognition.ros.parameters import (
+    declare_parameters, overridable_qos, ParameterSpec)
 from digit_recognition.ros.runner import run_nodes
 
 SOURCE_DESCRIPTION = (
@@ -33,39 +33,55 @@ SOURCE_DESCRIPTION = (
     'stream, GStreamer pipeline, video file, image-sequence pattern (frames/img_%04d.png), '
     'folder or glob of images')
 
+PARAMETERS = (
+    # Dynamically typed so that an integer override (-p source:=1, `source: 1` in YAML) is
+    # not refused before this node can read it as device N (source_name).
+    ParameterSpec('source', '0', SOURCE_DESCRIPTION, read_only=True, dynamic_typing=True,
+                  constraints='a string; an integer N means device N'),
+    ParameterSpec('image_width', 640, 'Published frame width in pixels (0: as the source gives)',
+                  limits=(0, 8192), read_only=True),
+    ParameterSpec('image_height', 480,
+                  'Published frame height in pixels (0: as the source gives)',
+                  limits=(0, 8192), read_only=True),
+    ParameterSpec('framerate', 30.0, 'Frames per second to publish', limits=(0.1, 240.0),
+                  read_only=True),
+    ParameterSpec('flip_method', 0, 'csi:// only: nvvidconv flip-method (0 none, 2 rotate 180)',
+                  limits=(0, 7), read_only=True),
+    ParameterSpec('frame_id', 'camera', 'frame_id of the published images'),
+    ParameterSpec('loop', True,
+                  'Replay a video file, sequence or folder from the start when it ends'),
+    ParameterSpec('camera_info_file', '',
+                  'camera_calibration YAML for camera_info; empty: uncalibrated (size only)',
+                  read_only=True),
+    ParameterSpec('publish_compressed', False,
+                  "Also publish each frame as JPEG on image_raw/compressed (image_transport's "
+                  'name and format), while someone subscribes to it', read_only=True),
+    ParameterSpec('jpeg_quality', 80,
+                  'JPEG quality of image_raw/compressed, 1-100 (higher: larger, sharper)',
+                  limits=(1, 100)),
+)
+
+
+def source_name(value):
+    """The `source` parameter as a string; an integer is device N; SourceError otherwise."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return str(value)
+    if not isinstance(value, str) or not value:
+        raise SourceError(f'source must be a string or a device number (0, 1, ...); '
+                          f'got {value!r}')
+    return value
+
 
 class CameraNode(Node):
 
     def __init__(self, **kwargs):
         super().__init__('camera', **kwargs)
-        source = self._declare_source()
-        width = declare_parameter(
-            self, 'image_width', 640, 'Published frame width in pixels (0: as the source gives)',
-            integer_range=(0, 8192), read_only=True)
-        height = declare_parameter(
-            self, 'image_height', 480, 'Published frame height in pixels (0: as the source gives)',
-            integer_range=(0, 8192), read_only=True)
-        framerate = declare_parameter(
-            self, 'framerate', 30.0, 'Frames per second to publish', float_range=(0.1, 240.0),
-            read_only=True)
-        flip_method = declare_parameter(
-            self, 'flip_method', 0, 'csi:// only: nvvidconv flip-method (0 none, 2 rotate 180)',
-            integer_range=(0, 7), read_only=True)
-        declare_parameter(self, 'frame_id', 'camera', 'frame_id of the published images')
-        declare_parameter(self, 'loop', True,
-                          'Replay a video file, sequence or folder from the start when it ends')
-        calibration_file = declare_parameter(
-            self, 'camera_info_file', '',
-            'camera_calibration YAML for camera_info; empty: uncalibrated (size only)',
-            read_only=True)
-        publish_compressed = declare_parameter(
-            self, 'publish_compressed', False,
-            "Also publish each frame as JPEG on image_raw/compressed (image_transport's "
-            'name and format), while someone subscribes to it', read_only=True)
-        declare_parameter(
-            self, 'jpeg_quality', 80,
-            'JPEG quality of image_raw/compressed, 1-100 (higher: larger, sharper)',
-            integer_range=(1, 100))
+        parameters = declare_parameters(self, PARAMETERS)
+        source = source_name(parameters['source'])
+        width, height = parameters['image_width'], parameters['image_height']
+        framerate, flip_method = parameters['framerate'], parameters['flip_method']
+        calibration_file = parameters['camera_info_file']
+        publish_compressed = parameters['publish_compressed']
 
         # Refuses a size over image_encodings.MAX_PIXELS, which preprocess would drop.
         self.source = FrameSource(source, width, height, framerate, flip_method)
@@ -101,23 +117,6 @@ class CameraNode(Node):
         self.get_logger().info(
             f'publishing {self.source.kind} {source!r} on {self._publisher.topic_name} at '
             f'{framerate:g} fps ({width}x{height}, 0 = native size)')
-
-    def _declare_source(self):
-        """`source` as a string; an integer (`-p source:=1`, `source: 1` in YAML) is device N.
-
-        Dynamically typed (rclpy >= Galactic) so that an integer override is not refused
-        before this node can read it; any other type is a start-up error.
-        """
-        descriptor = ParameterDescriptor(
-            description=SOURCE_DESCRIPTION, read_only=True, dynamic_typing=True,
-            additional_constraints='a string; an integer N means device N')
-        value = self.declare_parameter('source', '0', descriptor).value
-        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-            return str(value)
-        if not isinstance(value, str) or not value:
-            raise SourceError(f'source must be a string or a device number (0, 1, ...); '
-                              f'got {value!r}')
-        return value
 
     def _publish_frame(self):
         """Take the newest frame from the capture thread, if any, and publish it; never waits."""

@@ -13,34 +13,37 @@ from digit_recognition.core.decision import DigitDecider
 from digit_recognition.core.image_encodings import image_from_msg
 from digit_recognition.core.model import BACKEND_SUFFIX, IMAGE_SHAPE, load_classifier
 from digit_recognition.ros.diagnostics import Diagnostics, RateMeter
-from digit_recognition.ros.parameters import declare_parameter, overridable_qos
+from digit_recognition.ros.parameters import (
+    declare_parameters, overridable_qos, ParameterSpec)
 from digit_recognition.ros.runner import run_nodes
+
+
+PARAMETERS = (
+    ParameterSpec('model_path', '',
+                  'Model file (.keras or .tflite; its twin beside it serves the other backend); '
+                  'empty for the model bundled with the package', read_only=True),
+    ParameterSpec('backend', 'tflite',
+                  'tflite: LiteRT interpreter, TensorFlow never imported; keras: TensorFlow '
+                  'graph call', choices=tuple(BACKEND_SUFFIX), read_only=True),
+    ParameterSpec('batch_size', 5, 'Crops per model call; one digit is published per batch',
+                  limits=(1, 64)),
+    ParameterSpec('min_confidence', 0.9,
+                  "Publish only when at least this sure: the batch's mean (calibrated) "
+                  'probability of its digit must reach this', limits=(0.0, 1.0)),
+    ParameterSpec('batch_timeout', 0.5,
+                  'Seconds between two crops (by capture stamp) that end a batch unfinished: '
+                  'the digit left the view', limits=(0.01, 60.0)),
+)
 
 
 class ClassifierNode(Node):
 
     def __init__(self, **kwargs):
         super().__init__('classifier', **kwargs)
-        model_path = declare_parameter(
-            self, 'model_path', '',
-            'Model file (.keras or .tflite; its twin beside it serves the other backend); '
-            'empty for the model bundled with the package', read_only=True)
-        backend = declare_parameter(
-            self, 'backend', 'tflite',
-            'tflite: LiteRT interpreter, TensorFlow never imported; keras: TensorFlow graph call',
-            choices=tuple(BACKEND_SUFFIX), read_only=True)
-        batch_size = declare_parameter(
-            self, 'batch_size', 5, 'Crops per model call; one digit is published per batch',
-            integer_range=(1, 64))
-        min_confidence = declare_parameter(
-            self, 'min_confidence', 0.9,
-            "Publish only when at least this sure: the batch's mean (calibrated) probability "
-            'of its digit must reach this',
-            float_range=(0.0, 1.0))
-        batch_timeout = declare_parameter(
-            self, 'batch_timeout', 0.5,
-            'Seconds between two crops (by capture stamp) that end a batch unfinished: '
-            'the digit left the view', float_range=(0.01, 60.0))
+        parameters = declare_parameters(self, PARAMETERS)
+        model_path, backend = parameters['model_path'], parameters['backend']
+        batch_size, min_confidence = parameters['batch_size'], parameters['min_confidence']
+        batch_timeout = parameters['batch_timeout']
         self.add_on_set_parameters_callback(self._on_set_parameters)
 
         # Loading and the first (tracing) call are slow: pay for both before any crop arrives.

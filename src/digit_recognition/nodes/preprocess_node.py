@@ -22,44 +22,47 @@ from std_msgs.msg import Float32, Int32
 from digit_recognition.core.image_encodings import image_from_compressed_msg, image_from_msg
 from digit_recognition.core.overlay import draw_overlay
 from digit_recognition.core.preprocessing import (
-    DEFAULT_THRESHOLD_MODE, NORMALIZATIONS, PreprocessSettings, read_frame, THRESHOLD_MODES)
+    NORMALIZATIONS, PreprocessSettings, read_frame, THRESHOLD_MODES)
 from digit_recognition.ros.diagnostics import Diagnostics, RateMeter
 from digit_recognition.ros.matched_subscription import MatchedSubscription
-from digit_recognition.ros.parameters import declare_parameter, overridable_qos
+from digit_recognition.ros.parameters import (
+    declare_parameters, overridable_qos, ParameterSpec)
 from digit_recognition.ros.runner import run_nodes
 from digit_recognition.ros.transport import receive_buffer_warning
 
 IMAGE_TRANSPORTS = ('raw', 'compressed')
+# The defaults of how frames are read are the core's own.
+_READING = PreprocessSettings()
+
+PARAMETERS = (
+    ParameterSpec('threshold', _READING.threshold,
+                  'threshold_mode fixed: pixels darker than this are ink (0-255)',
+                  limits=(0, 255)),
+    ParameterSpec('roi_size', _READING.roi_size,
+                  "Side in pixels of the centred square where the digit's centre must be",
+                  limits=(28, 4096)),
+    ParameterSpec('threshold_mode', _READING.threshold_mode,
+                  'flatfield: lighting divided out, ink is darker than the paper around it; '
+                  'fixed: ink is darker than `threshold`; otsu: automatic global threshold; '
+                  "adaptive: darker than the neighbourhood's mean",
+                  choices=THRESHOLD_MODES),
+    ParameterSpec('normalization', _READING.normalization,
+                  "mnist: fit the digit's ink into 20x20, centred by mass, like MNIST; "
+                  "resize: squeeze the whole ROI into 28x28 (the tutorial's way)",
+                  choices=NORMALIZATIONS),
+    ParameterSpec('image_transport', 'raw',
+                  'raw: sensor_msgs/Image on image_raw; compressed: JPEG or PNG '
+                  "sensor_msgs/CompressedImage on image_raw/compressed (image_transport's "
+                  'naming)', choices=IMAGE_TRANSPORTS, read_only=True),
+)
 
 
 class PreprocessNode(Node):
 
     def __init__(self, **kwargs):
         super().__init__('preprocess', **kwargs)
-        threshold = declare_parameter(
-            self, 'threshold', 100,
-            'threshold_mode fixed: pixels darker than this are ink (0-255)',
-            integer_range=(0, 255))
-        roi_size = declare_parameter(
-            self, 'roi_size', 200,
-            "Side in pixels of the centred square where the digit's centre must be",
-            integer_range=(28, 4096))
-        threshold_mode = declare_parameter(
-            self, 'threshold_mode', DEFAULT_THRESHOLD_MODE,
-            'flatfield: lighting divided out, ink is darker than the paper around it; '
-            'fixed: ink is darker than `threshold`; otsu: automatic global threshold; '
-            "adaptive: darker than the neighbourhood's mean",
-            choices=THRESHOLD_MODES)
-        normalization = declare_parameter(
-            self, 'normalization', 'mnist',
-            "mnist: fit the digit's ink into 20x20, centred by mass, like MNIST; "
-            "resize: squeeze the whole ROI into 28x28 (the tutorial's way)",
-            choices=NORMALIZATIONS)
-        image_transport = declare_parameter(
-            self, 'image_transport', 'raw',
-            'raw: sensor_msgs/Image on image_raw; compressed: JPEG or PNG '
-            "sensor_msgs/CompressedImage on image_raw/compressed (image_transport's naming)",
-            choices=IMAGE_TRANSPORTS, read_only=True)
+        parameters = declare_parameters(self, PARAMETERS)
+        image_transport = parameters['image_transport']
         self._settings = None  # PreprocessSettings, rebuilt after a parameter changes
         self.add_on_set_parameters_callback(self._on_set_parameters)
 
@@ -90,10 +93,10 @@ class PreprocessNode(Node):
             self._subscription = MatchedSubscription(
                 self, CompressedImage, 'image_raw/compressed', self._on_compressed_frame,
                 qos_profile_sensor_data)
+        reading = ', '.join(f'{name} {parameters[name]}' for name in (
+            'threshold_mode', 'threshold', 'roi_size', 'normalization'))
         self.get_logger().info(
-            f'{self._subscription.topic_name} -> {self._publisher.topic_name} '
-            f'(threshold_mode {threshold_mode}, threshold {threshold}, roi_size {roi_size}, '
-            f'normalization {normalization})')
+            f'{self._subscription.topic_name} -> {self._publisher.topic_name} ({reading})')
         warning = receive_buffer_warning()
         if warning:
             self.get_logger().warning(warning)

@@ -1,5 +1,12 @@
 """Parameters as every node of this package declares them: typed, documented, range-checked,
-and QoS overrides checked before the RMW sees them."""
+and QoS overrides checked before the RMW sees them.
+
+Each node lists its parameters once, as a table of ParameterSpec (its PARAMETERS), and
+declares them with declare_parameters(); test_parameter_specs.py checks config/params.yaml
+and the documentation's parameter tables against those tables.
+"""
+
+from typing import Any, NamedTuple, Optional, Tuple
 
 from rcl_interfaces.msg import (
     FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult)
@@ -7,25 +14,67 @@ from rclpy.qos import HistoryPolicy
 from rclpy.qos_overriding_options import QoSOverridingOptions
 
 
-def declare_parameter(node, name, default, description, *, integer_range=None,
-                      float_range=None, choices=None, read_only=False):
-    """Declare a parameter with its description and range, so rclpy rejects bad values itself.
+class ParameterSpec(NamedTuple):
+    """One parameter: its name, typed default (whose type is the parameter's), description,
+    and the values it takes."""
 
-    rclpy has no range for strings: `choices` are listed in the descriptor, as image_tools'
-    cam2image does, and enforced by a set-parameters callback here.
+    name: str
+    default: Any
+    description: str
+    # (lowest, highest), inclusive: an integer range for an int default, else a float range.
+    limits: Optional[Tuple[Any, Any]] = None
+    # The strings a string parameter may be (rclpy has no range for strings).
+    choices: Optional[Tuple[str, ...]] = None
+    read_only: bool = False
+    # Any type accepted by rclpy (rclpy >= Galactic); the node checks the value itself and
+    # `constraints` says what it takes.
+    dynamic_typing: bool = False
+    constraints: str = ''
+
+    def descriptor(self) -> ParameterDescriptor:
+        """The ParameterDescriptor rclpy enforces (types, ranges) and `ros2 param describe`
+        shows."""
+        descriptor = ParameterDescriptor(description=self.description, read_only=self.read_only,
+                                         dynamic_typing=self.dynamic_typing)
+        if self.limits is not None and isinstance(self.default, int):
+            descriptor.integer_range = [IntegerRange(
+                from_value=self.limits[0], to_value=self.limits[1], step=1)]
+        elif self.limits is not None:
+            descriptor.floating_point_range = [FloatingPointRange(
+                from_value=float(self.limits[0]), to_value=float(self.limits[1]), step=0.0)]
+        if self.choices is not None:
+            descriptor.additional_constraints = 'one of: ' + ', '.join(self.choices)
+        elif self.constraints:
+            descriptor.additional_constraints = self.constraints
+        return descriptor
+
+    def problem(self, value) -> Optional[str]:
+        """Why `value` would be refused (wrong type, out of range, not a choice); None if not.
+
+        What rclpy and the choices callback check, for files and documents that set it."""
+        if not self.dynamic_typing and type(value) is not type(self.default):
+            return (f'{self.name} is {type(self.default).__name__}, '
+                    f'got {type(value).__name__} {value!r}')
+        if self.limits is not None and not self.limits[0] <= value <= self.limits[1]:
+            return f'{self.name} must be {self.limits[0]}-{self.limits[1]}, got {value!r}'
+        if self.choices is not None and value not in self.choices:
+            return _not_a_choice(self.name, self.choices, value)
+        return None
+
+
+def declare_parameters(node, specs) -> dict:
+    """Declare every parameter of `specs`, in order; their values by name.
+
+    rclpy refuses values of another type or out of range itself; the string choices are
+    enforced by a set-parameters callback here, registered before any is declared so a bad
+    override stops the node at start-up.
     """
-    descriptor = ParameterDescriptor(description=description, read_only=read_only)
-    if integer_range is not None:
-        descriptor.integer_range = [IntegerRange(
-            from_value=integer_range[0], to_value=integer_range[1], step=1)]
-    if float_range is not None:
-        descriptor.floating_point_range = [FloatingPointRange(
-            from_value=float(float_range[0]), to_value=float(float_range[1]), step=0.0)]
-    if choices is not None:
-        descriptor.additional_constraints = 'one of: ' + ', '.join(choices)
+    choices = {spec.name: spec.choices for spec in specs if spec.choices is not None}
+    if choices:
         node.add_on_set_parameters_callback(
-            lambda parameters: _check_choice(parameters, name, choices))
-    return node.declare_parameter(name, default, descriptor).value
+            lambda parameters: _check_choices(parameters, choices))
+    return {spec.name: node.declare_parameter(spec.name, spec.default, spec.descriptor()).value
+            for spec in specs}
 
 
 def overridable_qos():
@@ -42,10 +91,14 @@ def _check_qos_overrides(qos):
     return SetParametersResult(successful=True)
 
 
-def _check_choice(parameters, name, choices):
+def _check_choices(parameters, choices):
     for parameter in parameters:
-        if parameter.name == name and parameter.value not in choices:
+        allowed = choices.get(parameter.name)
+        if allowed is not None and parameter.value not in allowed:
             return SetParametersResult(
-                successful=False,
-                reason=f'{name} must be one of {", ".join(choices)}; got {parameter.value!r}')
+                successful=False, reason=_not_a_choice(parameter.name, allowed, parameter.value))
     return SetParametersResult(successful=True)
+
+
+def _not_a_choice(name, choices, value):
+    return f'{name} must be one of {", ".join(choices)}; got {value!r}'

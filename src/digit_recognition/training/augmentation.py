@@ -16,10 +16,10 @@ import numpy as np
 from digit_recognition.core.preprocessing import (
     find_digit_ink, LINE_ERASE_WIDTH, normalize_digit, PreprocessSettings, read_frame,
     THICKER_THAN_A_LINE)
+from digit_recognition.training.synthetic_frames import ROI_SIZE
 
 DIGIT_HEIGHTS = (35, 260)  # pixels: far away to held close (drawn log-uniformly)
 TILT = 0.3  # perspective: the far edge of the sheet up to 30 % shorter than the near one
-ROI_SIZE = 200  # the preprocess node's default roi_size: its rules are relative to it
 ELASTIC_PIXELS = 20  # scale of the elastic field (a smoothed uniform field: ~1-2 px moves)
 
 
@@ -108,6 +108,7 @@ def camera_like(digit, rng):
             else:
                 binary[rows[-1] + 1 - cut:] = 0
 
+    # At the preprocess node's default roi_size: its rules are relative to it.
     ink = find_digit_ink(binary, roi_size=ROI_SIZE)
     return digit if ink is None else normalize_digit(ink)
 

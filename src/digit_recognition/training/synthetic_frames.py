@@ -9,8 +9,10 @@ threshold-and-resize gives back (nearly) the original digit.
 import cv2
 import numpy as np
 
+from digit_recognition.core.preprocessing import PreprocessSettings
+
 FRAME_SIZE = (640, 480)  # width, height, as OpenCV and cameras give sizes
-ROI_SIZE = 200  # the preprocess node's default centred region of interest
+ROI_SIZE = PreprocessSettings().roi_size  # the preprocess node's default centred ROI
 DIGIT_SHAPE = (28, 28)
 PAPER_LEVEL = (197.0, 213.0)  # range of the paper's mean grey level
 PAPER_GRADIENT = 10.0  # most grey levels the light changes across the frame

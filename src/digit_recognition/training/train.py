@@ -4,7 +4,8 @@
     train --model mlp --data ../shared/data/mnist --output mlp.keras     # the tutorial's MLP
     train --data ../shared/data/mnist --quantize   # also mnist_cnn_int8.tflite (uint8 in/out)
 
-The model definitions live in model.py; this is only the command line around model.fit().
+The model definitions live in architectures.py, the .tflite export in export.py; this is
+only the command line around model.fit().
 """
 
 import argparse
@@ -18,8 +19,11 @@ import warnings
 
 import numpy as np
 
-from digit_recognition.core import model as models
+from digit_recognition.core.decision import NOT_A_DIGIT
+from digit_recognition.core.model import load_classifier, quantized_twin
 from digit_recognition.training import calibrate
+from digit_recognition.training.architectures import build_cnn, build_mlp
+from digit_recognition.training.export import save_tflite
 from digit_recognition.training.mnist import load_mnist
 
 # How each model is trained. The MLP exactly as the tutorial. The CNN beside each original
@@ -27,9 +31,9 @@ from digit_recognition.training.mnist import load_mnist
 # cut by erased lines) and two jittered ones (the variation between writers), with a
 # cosine-decaying learning rate.
 RECIPES = {
-    'mlp': dict(build=models.build_mlp, epochs=5, batch_size=32, augmentations=(),
+    'mlp': dict(build=build_mlp, epochs=5, batch_size=32, augmentations=(),
                 learning_rate=None),
-    'cnn': dict(build=models.build_cnn, epochs=15, batch_size=128,
+    'cnn': dict(build=build_cnn, epochs=15, batch_size=128,
                 augmentations=('camera-like', 'jittered', 'jittered'), learning_rate=3e-3,
                 simulated=20000, negatives=20000),
 }
@@ -62,9 +66,11 @@ def parse_args(argv):
                         help='directory with the four LeCun IDX files (train-images-idx3-ubyte'
                              '[.gz], ...); default: download through Keras (needs the internet)')
     parser.add_argument('--epochs', type=positive_int,
-                        help='passes over the training images (default: cnn 15, mlp 5)')
+                        help='passes over the training images '
+                             f'(default: {recipe_defaults("epochs")})')
     parser.add_argument('--batch-size', type=positive_int,
-                        help='images per gradient step (default: cnn 128, mlp 32)')
+                        help='images per gradient step '
+                             f'(default: {recipe_defaults("batch_size")})')
     parser.add_argument('--seed', type=int, default=0,
                         help='seed for weight initialisation and shuffling (default: %(default)s)')
     parser.add_argument('--output', metavar='PATH', type=Path,
@@ -79,6 +85,11 @@ def parse_args(argv):
     options.batch_size = options.batch_size or recipe['batch_size']
     options.output = options.output or Path(f'mnist_{options.model}.keras')
     return options
+
+
+def recipe_defaults(setting):
+    """Each model's default `setting` (a key of RECIPES), for --help: 'cnn 15, mlp 5'."""
+    return ', '.join(f'{name} {recipe[setting]}' for name, recipe in RECIPES.items())
 
 
 def positive_int(text):
@@ -133,7 +144,7 @@ def add_negatives(images, labels, count, mining_scale, seed, workers):
     print(f'not a digit: {len(extra)} crops ({len(mined)} mined from digit-free frames)',
           flush=True)
     return (np.concatenate([images, extra]),
-            np.concatenate([labels, np.full(len(extra), models.NOT_A_DIGIT, labels.dtype)]))
+            np.concatenate([labels, np.full(len(extra), NOT_A_DIGIT, labels.dtype)]))
 
 
 def use_cosine_learning_rate(model, initial, total_steps):
@@ -184,14 +195,14 @@ def save_for_inference(model, path, representative_images=None):
     # only needs the files.
     with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
         warnings.simplefilter('ignore')
-        models.save_tflite(inference, path.with_suffix('.tflite'))
+        save_tflite(inference, path.with_suffix('.tflite'))
         if representative_images is not None:
-            models.save_tflite(inference, models.quantized_twin(path), representative_images)
+            save_tflite(inference, quantized_twin(path), representative_images)
 
 
 def tflite_accuracy(path, images, labels):
     """Share of `images` the .tflite model at `path` reads as `labels`, with the tflite backend."""
-    classifier = models.load_classifier(path, 'tflite')
+    classifier = load_classifier(path, 'tflite')
     predictions = np.concatenate([classifier.predict_batch(images[i:i + 500]).argmax(axis=1)
                                   for i in range(0, len(images), 500)])
     return float((predictions == labels).mean())
@@ -199,7 +210,7 @@ def tflite_accuracy(path, images, labels):
 
 def main(argv=None):
     options = parse_args(argv)
-    # As model.py: hide TensorFlow's start-up chatter (Keras's downloader imports it too).
+    # As core/model.py: hide TensorFlow's start-up chatter (Keras's downloader imports it too).
     os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
     # Check the output before training, not after minutes of it.
     if options.output.suffix != '.keras':
@@ -275,7 +286,7 @@ def main(argv=None):
         return 1
     saved = [options.output, options.output.with_suffix('.tflite')]
     if options.quantize:
-        saved.append(models.quantized_twin(options.output))
+        saved.append(quantized_twin(options.output))
         quantized_accuracy = tflite_accuracy(saved[-1], x_test, y_test)
         print(f'MNIST test accuracy, int8 tflite: {100 * quantized_accuracy:.2f}% '
               f'({len(x_test)} images)')
