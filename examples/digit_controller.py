@@ -3,13 +3,13 @@
 
     python3 examples/digit_controller.py --ros-args -r __ns:=/robot1 -p stable_batches:=3
 
-Listens on `digit` and `digit_confidence` (relative names: run it in the robot's namespace)
-and logs `acting on digit N` once the same digit came in `stable_batches` consecutive
-batches, each at least `min_confidence` sure; then not again until the reading changes.
+Listens on `digit_reading` (digit_recognition_msgs/DigitReading: each batch's digit and
+confidence in one message; a relative name: run it in the robot's namespace) and logs
+`acting on digit N` once the same digit came in `stable_batches` consecutive batches, each
+at least `min_confidence` sure; then not again until the reading changes.
 Plain rclpy, as on ROS 2 Humble.
 """
 
-from collections import deque
 import sys
 
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
@@ -17,16 +17,20 @@ import rclpy
 from rclpy.exceptions import ParameterException
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
-from std_msgs.msg import Float32, Int32
+
+try:
+    from digit_recognition_msgs.msg import DigitReading
+except ImportError as exc:
+    sys.exit(f'digit_controller: cannot import digit_recognition_msgs ({exc}): build '
+             'interfaces/digit_recognition_msgs with the workspace and source it')
 
 
 class StableDigit:
     """Decides when a robot may act on the classifier's readings. No ROS in here.
 
-    The classifier publishes each batch's `digit` and `digit_confidence` on two topics, which
-    may arrive in either order: they are paired first come, first paired (one of each per
-    batch). A digit is acted on after `stable_batches` consecutive batches read it with
-    confidence >= `min_confidence`. An unsure batch breaks the run but is no new reading:
+    One reading per batch, its digit and confidence together (`digit_reading`). A digit is
+    acted on after `stable_batches` consecutive batches read it with confidence >=
+    `min_confidence`. An unsure batch breaks the run but is no new reading:
     acting again on the same digit needs a confident reading of another digit in between.
     """
 
@@ -37,29 +41,9 @@ class StableDigit:
             raise ValueError(f'min_confidence must be in [0, 1], got {min_confidence}')
         self.stable_batches = stable_batches
         self.min_confidence = min_confidence
-        self._digits = deque()
-        self._confidences = deque()
         self._reading = None  # the digit of the latest confident batch
         self._run = 0  # consecutive confident batches of that digit
         self._acted = False  # already acted on this reading
-
-    def add_digit(self, digit):
-        """A `digit` message; returns the digit to act on now, or None."""
-        self._digits.append(digit)
-        return self._pair()
-
-    def add_confidence(self, confidence):
-        """A `digit_confidence` message; returns the digit to act on now, or None."""
-        self._confidences.append(confidence)
-        return self._pair()
-
-    def _pair(self):
-        act = None
-        while self._digits and self._confidences:
-            decided = self.update(self._digits.popleft(), self._confidences.popleft())
-            if decided is not None:  # 0 is a digit too
-                act = decided
-        return act
 
     def update(self, digit, confidence):
         """One batch's reading; returns the digit to act on now, or None."""
@@ -90,20 +74,14 @@ class DigitController(Node):
                 floating_point_range=[FloatingPointRange(from_value=0.0, to_value=1.0)],
                 read_only=True)).value
         self._decision = StableDigit(stable_batches, min_confidence)
-        self.create_subscription(Int32, 'digit', self._on_digit, 10)
-        self.create_subscription(Float32, 'digit_confidence', self._on_confidence, 10)
+        self.create_subscription(DigitReading, 'digit_reading', self._on_reading, 10)
         self.get_logger().info(
             f'acting on a digit after {stable_batches} batches at confidence >= '
             f'{min_confidence}')
 
-    def _on_digit(self, msg):
-        self._act(self._decision.add_digit(msg.data))
-
-    def _on_confidence(self, msg):
-        self._act(self._decision.add_confidence(msg.data))
-
-    def _act(self, digit):
-        if digit is not None:
+    def _on_reading(self, msg):
+        digit = self._decision.update(msg.digit, msg.confidence)
+        if digit is not None:  # 0 is a digit too
             # A real robot would start the task that this digit stands for here.
             self.get_logger().info(f'acting on digit {digit}')
 

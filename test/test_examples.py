@@ -70,12 +70,9 @@ def test_one_stable_batch_acts_at_once():
     assert feed(decision, [(3, 0.5), (3, 0.49), (8, 0.9), (8, 0.9)]) == [3, 8]
 
 
-def test_digit_and_confidence_pair_in_either_order():
+def test_zero_is_a_digit_to_act_on():
     decision = StableDigit(stable_batches=2, min_confidence=0.95)
-    assert decision.add_confidence(0.99) is None
-    assert decision.add_digit(0) is None
-    assert decision.add_digit(0) is None  # its confidence comes second
-    assert decision.add_confidence(0.99) == 0  # zero is a digit to act on
+    assert feed(decision, [(0, 0.99)] * 2) == [0]
 
 
 @pytest.mark.parametrize('stable_batches, min_confidence', [(0, 0.9), (3, -0.1), (3, 1.5)])

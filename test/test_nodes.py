@@ -12,8 +12,13 @@ from sensor_msgs.msg import Image
 from std_msgs.msg import Float32, Int32
 
 from conftest import spin_until
+from digit_recognition.core.overlay import draw_overlay
+from digit_recognition.core.preprocessing import read_frame
 from digit_recognition.nodes.classifier_node import ClassifierNode
 from digit_recognition.nodes.preprocess_node import PreprocessNode
+from digit_recognition.ros.messages import digit_reading_type
+
+DigitReading = digit_reading_type()
 
 BRIDGE = CvBridge()
 
@@ -136,6 +141,47 @@ def test_classifier_publishes_one_digit_per_batch(harness, ros_context, mnist_sa
     assert all(0.5 < c <= 1.0 for c in confidences)
 
 
+def test_each_reading_carries_its_batch_digit_confidence_and_crop_header(
+        harness, ros_context, mnist_sample):
+    executor, tester, add = harness
+    add(ClassifierNode(context=ros_context,
+                       parameter_overrides=[Parameter('batch_size', value=3)]))
+    digits, confidences, readings = [], [], []
+    tester.create_subscription(Int32, 'digit', lambda m: digits.append(m.data), 10)
+    tester.create_subscription(Float32, 'digit_confidence',
+                               lambda m: confidences.append(m.data), 10)
+    tester.create_subscription(DigitReading, 'digit_reading', readings.append, 10)
+    crops = tester.create_publisher(Image, 'digit_crop', 10)
+    assert spin_until(executor, lambda: crops.get_subscription_count() > 0, 5.0)
+
+    images, labels = mnist_sample
+    # Three batches of three: a clear 7, an unsure one (two threes, a seven: not published)
+    # and a clear 2, each crop with its own stamp (50 ms apart, as a camera's) and frame_id.
+    batches = [images[labels == 7][:3],
+               [*images[labels == 3][:2], images[labels == 7][3]],
+               images[labels == 2][:3]]
+    sent = []
+    for crop in (crop for batch in batches for crop in batch):
+        msg = BRIDGE.cv2_to_imgmsg(crop, encoding='mono8')
+        msg.header.stamp.sec = 1000
+        msg.header.stamp.nanosec = 50_000_000 * len(sent)
+        msg.header.frame_id = f'camera_{len(sent)}'
+        sent.append(msg.header)
+        crops.publish(msg)
+        spin_until(executor, lambda: False, 0.05)
+    assert spin_until(executor, lambda: len(readings) >= 2 and len(confidences) >= 2, 10.0)
+    spin_until(executor, lambda: False, 0.3)  # nothing more may come
+
+    assert digits == [7, 2]
+    assert [r.digit for r in readings] == digits
+    # The same float32 as `digit_confidence` of the same batch, not of another one.
+    assert [r.confidence for r in readings] == confidences
+    # The header of the crop that completed each published batch: the 3rd and the 9th.
+    assert [(r.header.frame_id, r.header.stamp.sec, r.header.stamp.nanosec)
+            for r in readings] == [('camera_2', 1000, 100_000_000),
+                                   ('camera_8', 1000, 400_000_000)]
+
+
 def test_classifier_rejects_model_path_changes_at_runtime(harness, ros_context):
     executor, tester, add = harness
     add(ClassifierNode(context=ros_context,
@@ -188,6 +234,32 @@ def test_debug_views_are_published_to_whoever_subscribes(harness, ros_context):
     overlay = BRIDGE.imgmsg_to_cv2(overlays[-1])
     assert overlay.shape == (480, 640, 3)
     assert tuple(overlay[140, 320]) == (0, 200, 0)  # the ROI box's top edge, green: a digit
+
+
+def test_overlay_shows_the_latest_reading(harness, ros_context):
+    executor, tester, add = harness
+    node = add(PreprocessNode(context=ros_context))
+    overlays = []
+    tester.create_subscription(Image, '/preprocess/debug/overlay', overlays.append, 10)
+    frames = tester.create_publisher(Image, 'image_raw', 5)
+    readings = tester.create_publisher(DigitReading, 'digit_reading', 10)
+    image = grey_square_frame(ink=40)
+    frame = BRIDGE.cv2_to_imgmsg(image, encoding='bgr8')
+    reading = read_frame(image, node._current_settings())
+
+    def overlay_showing(digit, confidence):
+        return draw_overlay(image, reading.roi, True, digit, confidence, reading.digit_box)
+
+    def shows(expected):
+        return overlays and np.array_equal(BRIDGE.imgmsg_to_cv2(overlays[-1]), expected)
+
+    assert spin_until(executor, lambda: frames.publish(frame) or shows(
+        overlay_showing(None, None)), 10.0)  # no reading yet
+    for digit, confidence in [(7, 0.93), (0, 0.51)]:
+        msg = DigitReading(digit=digit, confidence=confidence)
+        expected = overlay_showing(digit, confidence)
+        assert spin_until(executor, lambda m=msg, e=expected: readings.publish(m)
+                          or frames.publish(frame) or shows(e), 10.0), digit
 
 
 def test_image_qos_can_be_overridden_from_parameters(harness, ros_context):

@@ -1,4 +1,5 @@
-"""classifier: batches of `digit_crop` -> one model call -> `digit` and `digit_confidence`."""
+"""classifier: batches of `digit_crop` -> one model call -> `digit`, `digit_confidence` and
+`digit_reading` (both in one message, with the capture stamp and frame_id of the batch)."""
 
 import sys
 import time
@@ -13,6 +14,7 @@ from digit_recognition.core.decision import DigitDecider
 from digit_recognition.core.image_encodings import image_from_msg
 from digit_recognition.core.model import BACKEND_SUFFIX, IMAGE_SHAPE, load_classifier
 from digit_recognition.ros.diagnostics import Diagnostics, RateMeter
+from digit_recognition.ros.messages import digit_reading_type, READING_TOPIC
 from digit_recognition.ros.parameters import (
     declare_parameters, overridable_qos, ParameterSpec)
 from digit_recognition.ros.runner import run_nodes
@@ -68,6 +70,8 @@ class ClassifierNode(Node):
         self.diagnostics = Diagnostics(self, self._report)
         self._digit_publisher = self.create_publisher(Int32, 'digit', 10)
         self._confidence_publisher = self.create_publisher(Float32, 'digit_confidence', 10)
+        self._DigitReading = digit_reading_type()
+        self._reading_publisher = self.create_publisher(self._DigitReading, READING_TOPIC, 10)
         self._subscription = self.create_subscription(
             Image, 'digit_crop', self._on_crop, qos_profile_sensor_data,
             qos_overriding_options=overridable_qos())
@@ -121,6 +125,9 @@ class ClassifierNode(Node):
         self.digits_published += 1
         self._confidence_publisher.publish(Float32(data=verdict.confidence))
         self._digit_publisher.publish(Int32(data=verdict.digit))
+        # The crop that completed the batch: its capture stamp and frame_id.
+        self._reading_publisher.publish(self._DigitReading(
+            header=msg.header, digit=verdict.digit, confidence=verdict.confidence))
         self.get_logger().debug(f'digit {verdict.digit} (confidence {verdict.confidence:.3f})')
 
     def _report(self):

@@ -6,7 +6,7 @@ on a robot and this node elsewhere, or a recording made that way.
 
 Debug views for rqt_image_view on a headless robot, built only while someone subscribes:
 `~/debug/binary` (the thresholded ROI) and `~/debug/overlay` (the frame with the ROI box and
-the classifier's latest digit).
+the classifier's latest reading, `digit_reading`).
 """
 
 import sys
@@ -17,7 +17,6 @@ from rcl_interfaces.msg import SetParametersResult
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import CompressedImage, Image
-from std_msgs.msg import Float32, Int32
 
 from digit_recognition.core.image_encodings import image_from_compressed_msg, image_from_msg
 from digit_recognition.core.overlay import draw_overlay
@@ -25,6 +24,7 @@ from digit_recognition.core.preprocessing import (
     NORMALIZATIONS, PreprocessSettings, read_frame, THRESHOLD_MODES)
 from digit_recognition.ros.diagnostics import Diagnostics, RateMeter
 from digit_recognition.ros.matched_subscription import MatchedSubscription
+from digit_recognition.ros.messages import digit_reading_type, READING_TOPIC
 from digit_recognition.ros.parameters import (
     declare_parameters, overridable_qos, ParameterSpec)
 from digit_recognition.ros.runner import run_nodes
@@ -73,15 +73,13 @@ class PreprocessNode(Node):
                                                 qos_overriding_options=overridable)
         self._binary_publisher = self.create_publisher(Image, '~/debug/binary', 1)
         self._overlay_publisher = self.create_publisher(Image, '~/debug/overlay', 1)
-        self._latest_digit = None
-        self._latest_confidence = 0.0
+        self._latest_reading = None  # digit_recognition_msgs/DigitReading
         self._rate = RateMeter()
         self.frames_received = 0
         self.frames_dropped = 0
         self.frames_without_digit = 0
         self.diagnostics = Diagnostics(self, self._report)
-        self.create_subscription(Int32, 'digit', self._on_digit, 10)
-        self.create_subscription(Float32, 'digit_confidence', self._on_confidence, 10)
+        self.create_subscription(digit_reading_type(), READING_TOPIC, self._on_reading, 10)
         # Frames are perishable: keep the newest rather than queue stale ones. Reliable or
         # best effort as the camera publishes, unless the params file says (qos_overrides).
         if image_transport == 'raw':
@@ -147,9 +145,11 @@ class PreprocessNode(Node):
             self._publish(self._binary_publisher, reading.binary_view(), 'mono8', msg.header)
         if want_overlay:
             found = crop is not None
-            overlay = draw_overlay(frame, reading.roi, found,
-                                   self._latest_digit if found else None,
-                                   self._latest_confidence, reading.digit_box)
+            latest = self._latest_reading
+            digit, confidence = ((latest.digit, latest.confidence)
+                                 if found and latest is not None else (None, None))
+            overlay = draw_overlay(frame, reading.roi, found, digit, confidence,
+                                   reading.digit_box)
             self._publish(self._overlay_publisher, overlay, 'bgr8', msg.header)
 
     def _publish(self, publisher, image, encoding, header):
@@ -168,11 +168,8 @@ class PreprocessNode(Node):
             return 'warn', f'no frames on {self._subscription.topic_name}', values
         return 'ok', 'processing frames', values
 
-    def _on_digit(self, msg):
-        self._latest_digit = msg.data
-
-    def _on_confidence(self, msg):
-        self._latest_confidence = msg.data
+    def _on_reading(self, msg):
+        self._latest_reading = msg
 
 
 def main(args=None):

@@ -1,51 +1,36 @@
 """demo: run the pipeline on a video and print each digit as a robot controller receives it.
 
 Runs the camera, preprocess and classifier nodes as `pipeline` does (frames travel over DDS),
-with a controller node in the same process listening on `digit` and `digit_confidence`, and
+with a controller node in the same process listening on `digit_reading`, and
 exits when the video ends. The controller is created before the camera starts: one in
 another process first waits for DDS discovery, which on a loaded machine took over 3 s,
 longer than half the sample video.
 """
 
 import argparse
-from collections import deque
 from pathlib import Path
 import sys
 
 from rclpy.node import Node
-from std_msgs.msg import Float32, Int32
 
 from digit_recognition.nodes.camera_node import CameraNode
 from digit_recognition.nodes.classifier_node import ClassifierNode
 from digit_recognition.nodes.preprocess_node import PreprocessNode
+from digit_recognition.ros.messages import digit_reading_type, READING_TOPIC
 from digit_recognition.ros.runner import run_nodes
 
 
 class DigitListener(Node):
-    """What a robot controller sees: pairs each `digit` with its `digit_confidence`."""
+    """What a robot controller sees: each batch's `digit_reading`."""
 
     def __init__(self):
         super().__init__('demo_controller')
-        self.readings = []
-        self._digits = deque()
-        self._confidences = deque()
-        self.create_subscription(Int32, 'digit', self._on_digit, 10)
-        self.create_subscription(Float32, 'digit_confidence', self._on_confidence, 10)
+        self.readings = []  # (digit, confidence) of each reading, in order
+        self.create_subscription(digit_reading_type(), READING_TOPIC, self._on_reading, 10)
 
-    def _on_digit(self, msg):
-        self._digits.append(msg.data)
-        self._pair()
-
-    def _on_confidence(self, msg):
-        self._confidences.append(msg.data)
-        self._pair()
-
-    def _pair(self):
-        # The two topics are published together per batch but may arrive in either order.
-        while self._digits and self._confidences:
-            digit, confidence = self._digits.popleft(), self._confidences.popleft()
-            self.readings.append((digit, confidence))
-            print(f'digit {digit}  confidence {confidence:.3f}', flush=True)
+    def _on_reading(self, msg):
+        self.readings.append((msg.digit, msg.confidence))
+        print(f'digit {msg.digit}  confidence {msg.confidence:.3f}', flush=True)
 
 
 def collapse_repeats(digits):
