@@ -174,7 +174,9 @@ def test_each_reading_carries_its_batch_digit_confidence_and_crop_header(
 
     assert digits == [7, 2]
     assert [r.digit for r in readings] == digits
-    # The same float32 as `digit_confidence` of the same batch, not of another one.
+    # The same float32 as `digit_confidence` of the same batch, not of another one (the two
+    # batches' confidences differ, so a reading paired with the wrong batch would show).
+    assert len(set(confidences)) == 2
     assert [r.confidence for r in readings] == confidences
     # The header of the crop that completed each published batch: the 3rd and the 9th.
     assert [(r.header.frame_id, r.header.stamp.sec, r.header.stamp.nanosec)
