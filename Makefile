@@ -70,9 +70,13 @@ test: $(MSGS_STAMP)
 # against the installed executables (found through AMENT_PREFIX_PATH) and message package.
 COLCON := $(RUN) $(BIN)/colcon --log-base .colcon/log
 COLCON_SPACES := --paths . $(MSGS) --build-base .colcon/build --install-base .colcon/install
+# The venv is the underlay, as /opt/ros/<distro> on a robot: CMake finds ament_cmake there, and
+# rosidl its type support generators through the ament index (AMENT_PREFIX_PATH).
+UNDERLAY := PATH=$(VENV_PREFIX)/bin:$$PATH CMAKE_PREFIX_PATH=$(VENV_PREFIX) \
+	AMENT_PREFIX_PATH=$(VENV_PREFIX)
 colcon-test: $(MSGS_STAMP)
 	rm -rf .colcon
-	PATH=$(VENV_PREFIX)/bin:$$PATH CMAKE_PREFIX_PATH=$(VENV_PREFIX) $(COLCON) build \
+	$(UNDERLAY) $(COLCON) build \
 		$(COLCON_SPACES) --cmake-args -DBUILD_TESTING=OFF \
 		-DPython3_EXECUTABLE=$(VENV_PREFIX)/bin/python
 	$(COLCON) test $(COLCON_SPACES) --event-handlers console_direct+ \

@@ -98,7 +98,7 @@ def write_video(path, mnist_sample, digits_shown, frames_per_digit):
 
 def has_controller(node, namespace):
     return any(info.node_name == 'digit_controller' and info.node_namespace == namespace
-               for info in node.get_subscriptions_info_by_topic(f'{namespace}/digit'))
+               for info in node.get_subscriptions_info_by_topic(f'{namespace}/digit_reading'))
 
 
 def test_two_robots_in_different_namespaces_do_not_hear_each_other(
