@@ -147,6 +147,22 @@ def test_demo_reads_the_sample_video(tmp_path):
     assert f'written on the paper:   {" ".join(expected)}' in result.stdout
 
 
+@pytest.mark.parametrize('program', ['preprocess_node', 'classifier_node'])
+def test_a_node_without_the_message_package_says_what_to_build(program, tmp_path):
+    # A workspace where interfaces/digit_recognition_msgs was not built: a package of that
+    # name first on the path that cannot be imported stands for it.
+    fake = tmp_path / 'digit_recognition_msgs'
+    fake.mkdir()
+    (fake / '__init__.py').write_text("raise ImportError('not built')\n")
+    path = os.pathsep.join(filter(None, [str(tmp_path), os.environ.get('PYTHONPATH')]))
+    result = subprocess.run([str(executable(program))], capture_output=True, text=True,
+                            timeout=60, env={**os.environ, 'PYTHONPATH': path})
+    assert result.returncode == 1, result.stderr
+    assert 'Traceback' not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if 'ERROR' in line]
+    assert len(errors) == 1 and 'interfaces/digit_recognition_msgs' in errors[0], result.stderr
+
+
 def test_pipeline_is_runnable_as_a_module():
     result = subprocess.run([sys.executable, '-m', 'digit_recognition.nodes.pipeline',
                              '--ros-args', '--params-file', str(PARAMS_FILE), '-p',
