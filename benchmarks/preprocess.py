@@ -27,7 +27,8 @@ from digit_recognition.core.preprocessing import (
     DEFAULT_THRESHOLD_MODE, PreprocessSettings, preprocess_frame)
 from digit_recognition.simulation.conditions import CONDITIONS, render_condition
 
-TARGET_MS = 2.0  # p50 per frame, default mode
+TARGET_MS = 1.0  # p50 per frame, default mode, in every condition
+TARGET_P99_MS = 3.0  # p99 per frame, default mode, in every condition
 COMPRESSED_TARGET_MS = 4.0  # p50 per 640x480 JPEG frame, decoding and preprocessing
 JPEG_QUALITY = 80  # the camera's default jpeg_quality
 # The preprocess node's default threshold (for fixed) and roi_size.
@@ -113,7 +114,7 @@ def plot(times):
     for k, mode in enumerate(times):
         p50 = [np.median(times[mode][c]) for c in conditions]
         axis.barh(np.arange(len(conditions)) + k * width, p50, width, label=mode)
-    axis.axvline(TARGET_MS, color='k', linestyle='--', label=f'target {TARGET_MS} ms')
+    axis.axvline(TARGET_MS, color='k', linestyle='--', label=f'target p50 {TARGET_MS} ms')
     axis.axvline(COMPRESSED_TARGET_MS, color='grey', linestyle=':',
                  label=f'target from JPEG {COMPRESSED_TARGET_MS} ms')
     axis.set_yticks(np.arange(len(conditions)) + width, conditions)
@@ -144,9 +145,16 @@ def main(argv=None):
     plain = common.summary(times[default]['plain'])
     jpeg_pooled = common.summary(np.concatenate(list(times[FROM_JPEG].values())))
     jpeg_plain = common.summary(times[FROM_JPEG]['plain'])
-    verdicts = (f'target: {default} p50 <= {TARGET_MS} ms per frame: plain paper '
-                f'{plain["p50"]:.2f} ms ({common.met(plain["p50"], TARGET_MS)}), all conditions '
-                f'pooled {pooled["p50"]:.2f} ms ({common.met(pooled["p50"], TARGET_MS)})\n\n'
+    by_condition = {c: common.summary(v) for c, v in times[default].items()}
+    slowest_p50 = max(by_condition, key=lambda c: by_condition[c]['p50'])
+    slowest_p99 = max(by_condition, key=lambda c: by_condition[c]['p99'])
+    worst_p50, worst_p99 = by_condition[slowest_p50]['p50'], by_condition[slowest_p99]['p99']
+    verdicts = (f'target: {default} p50 <= {TARGET_MS} ms and p99 <= {TARGET_P99_MS} ms per '
+                f'frame in every condition: plain paper {plain["p50"]:.2f} / '
+                f'{plain["p99"]:.2f} ms, all conditions pooled {pooled["p50"]:.2f} / '
+                f'{pooled["p99"]:.2f} ms; slowest p50 {worst_p50:.2f} ms ({slowest_p50}, '
+                f'{common.met(worst_p50, TARGET_MS)}), slowest p99 {worst_p99:.2f} ms '
+                f'({slowest_p99}, {common.met(worst_p99, TARGET_P99_MS)})\n\n'
                 f'target: {FROM_JPEG} p50 <= {COMPRESSED_TARGET_MS} ms per frame: plain paper '
                 f'{jpeg_plain["p50"]:.2f} ms '
                 f'({common.met(jpeg_plain["p50"], COMPRESSED_TARGET_MS)}), all conditions '
@@ -158,7 +166,7 @@ def main(argv=None):
                 f'{table}\n\n{verdicts}')
     print(markdown)
     data = {'machine': info, 'frames_per_condition': options.frames,
-            'repeats': options.repeats, 'target_ms': TARGET_MS,
+            'repeats': options.repeats, 'target_ms': TARGET_MS, 'target_p99_ms': TARGET_P99_MS,
             'compressed_target_ms': COMPRESSED_TARGET_MS, 'jpeg_quality': JPEG_QUALITY,
             'ms': {mode: {c: common.summary(v) for c, v in by_condition.items()}
                    for mode, by_condition in times.items()}}

@@ -39,9 +39,9 @@ from digit_recognition.evaluation.report import build_report
 # rule name -> (module attribute, its value while the rule is off)
 RULES = {
     'shadows': ('_without_shadows', lambda ink, *args: ink),
-    'lines': ('erase_printed_lines', lambda ink, min_length: ink),
-    'hands': ('_without_hands', lambda ink, roi_size: ink),
-    'rims': ('_without_ink_from_outside', lambda ink, roi, frame_edges: ink),
+    'lines': ('erase_printed_lines', lambda ink, *args: ink),
+    'hands': ('_without_hands', lambda ink, *args: ink),
+    'rims': ('_without_ink_from_outside', lambda ink, *args: ink),
 }
 
 

@@ -24,7 +24,8 @@ def test_bundled_model_reads_the_mnist_sample(bundled_classifier, mnist_sample):
     assert probabilities.dtype == np.float32
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-4)
     accuracy = (probabilities.argmax(axis=1) == labels).mean()
-    # 99.18 % on all 10,000 test digits (README); 500 digits leave a few of noise either way.
+    # 99.18 % on all 10,000 test digits (docs/model_card.md); 500 digits leave a few of noise
+    # either way.
     assert accuracy >= 0.985
 
 

@@ -24,7 +24,7 @@ def correlation(a, b):
 
 
 def test_crop_is_uint8_28x28_white_on_black():
-    crop = preprocess_frame(paper_with_square(square=(240, 320, 100)), 100, 200)
+    crop = preprocess_frame(paper_with_square(square=(240, 320, 100)), 100, 200, 'fixed')
     assert crop.shape == (28, 28)
     assert crop.dtype == np.uint8
     assert crop[14, 14] == 255  # the ink, scaled to fit 20x20 around the centre
@@ -34,28 +34,28 @@ def test_crop_is_uint8_28x28_white_on_black():
 
 def test_threshold_decides_what_is_ink():
     frame = paper_with_square(ink=120)
-    assert preprocess_frame(frame, threshold=100, roi_size=200) is None
-    assert preprocess_frame(frame, threshold=130, roi_size=200).max() == 255
+    assert preprocess_frame(frame, threshold=100, roi_size=200, threshold_mode='fixed') is None
+    assert preprocess_frame(frame, 130, 200, 'fixed').max() == 255
 
 
 def test_only_the_centred_roi_is_used():
     # Ink outside the centred 200x200 region must not reach the crop.
     frame = paper_with_square(square=(240, 130, 80))
-    assert preprocess_frame(frame, threshold=100, roi_size=200) is None
-    assert preprocess_frame(frame, threshold=100, roi_size=480) is not None
+    assert preprocess_frame(frame, threshold=100, roi_size=200, threshold_mode='fixed') is None
+    assert preprocess_frame(frame, threshold=100, roi_size=480, threshold_mode='fixed') is not None
 
 
 def test_roi_larger_than_frame_is_clipped():
     frame = paper_with_square(size=(120, 160), square=(60, 80, 40))
     assert centre_roi(to_gray(frame), 500).shape == (120, 120)
-    assert preprocess_frame(frame, threshold=100, roi_size=500).shape == (28, 28)
+    assert preprocess_frame(frame, 100, 500, 'fixed').shape == (28, 28)
 
 
 def test_mono8_frames_are_accepted():
     frame = paper_with_square()
     gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
-    np.testing.assert_array_equal(preprocess_frame(gray, 100, 200),
-                                  preprocess_frame(frame, 100, 200))
+    np.testing.assert_array_equal(preprocess_frame(gray, 100, 200, threshold_mode='fixed'),
+                                  preprocess_frame(frame, 100, 200, threshold_mode='fixed'))
 
 
 def test_binarize_fixed_is_inverse_threshold():
@@ -65,10 +65,10 @@ def test_binarize_fixed_is_inverse_threshold():
 
 def test_resize_normalization_is_the_tutorials_squeeze():
     frame = paper_with_square(square=(240, 320, 100))
-    crop = preprocess_frame(frame, 100, 200, normalization='resize')
+    crop = preprocess_frame(frame, 100, 200, normalization='resize', threshold_mode='fixed')
     # The 100-px square is half of the 200-px ROI: 14x14 of the 28x28 crop.
     assert (crop == 255).sum() == pytest.approx(14 * 14, abs=30)
-    assert preprocess_frame(blank_frame(), 100, 200, normalization='resize').max() == 0
+    assert preprocess_frame(blank_frame(), 100, 200, 'fixed', 'resize').max() == 0
 
 
 @pytest.mark.parametrize('frame, message', [
@@ -117,9 +117,9 @@ def test_tutorial_resize_is_lost_when_the_digit_is_small(mnist_sample):
     images, _ = mnist_sample
     digit = images[0]
     frame = render_frame(digit, digit_size=100, rng=np.random.default_rng(0))
-    squeezed = preprocess_frame(frame, 100, 200, normalization='resize')
+    squeezed = preprocess_frame(frame, 100, 200, normalization='resize', threshold_mode='fixed')
     assert correlation(squeezed, digit) < 0.5
-    assert correlation(preprocess_frame(frame, 100, 200), digit) > 0.8
+    assert correlation(preprocess_frame(frame, 100, 200, threshold_mode='fixed'), digit) > 0.8
 
 
 # --- no digit in view ---
@@ -150,7 +150,7 @@ def test_ink_at_the_roi_edge_is_not_a_digit(mode):
 def test_a_dark_scene_is_not_a_digit():
     frame = np.full((480, 640, 3), 20, np.uint8)
     frame[200:280, 300:340] = 200
-    assert preprocess_frame(frame, 100, 200) is None
+    assert preprocess_frame(frame, 100, 200, threshold_mode='fixed') is None
 
 
 def test_otsu_and_adaptive_read_a_digit_in_uneven_light(mnist_sample):

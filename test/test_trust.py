@@ -59,7 +59,7 @@ def test_a_digit_in_light_broad_ink_is_read(classifier, mnist_sample, digit, var
 
 
 @pytest.mark.xfail(strict=True, reason='missed: a finger touching the digit joins its blob, '
-                   'whose box then runs out of the ROI (2 of 6 writers read, see README)')
+                   'whose box then runs out of the ROI (2 of 6 writers read, see docs/model.md)')
 def test_a_finger_pointing_at_the_digit_does_not_stop_it_being_read(classifier, mnist_sample):
     published = told_for_writers(classifier, mnist_sample, 4, 'hand_holding', 'pointing')
     assert published.count(4) >= WRITERS - 1 and set(published) <= {4, None}

@@ -13,16 +13,16 @@ NODES = [  # x centre, title, lines
                          'fit 20x20, centre of mass', 'debug/binary, debug/overlay']),
     (7.8, 'classifier', ['5 crops, one CNN call', 'tflite (LiteRT) or keras',
                          'mean probability', '>= min_confidence']),
-    (10.8, 'robot controller', ['examples/', 'digit_controller.py', 'acts on stable', 'readings']),
+    (10.8, 'robot controller', ['examples/', 'digit_controller.py', 'acts on stable', 'stamped readings']),
 ]
-TOPICS = ['image_raw\nbgr8 640x480', 'digit_crop\nmono8 28x28', 'digit, digit_confidence\n'
-          'Int32, Float32']
+TOPICS = ['image_raw\nbgr8 640x480', 'digit_crop\nmono8 28x28',
+          'digit_reading: DigitReading\n(stamp, digit, confidence)\ndigit, digit_confidence']
 
 
 def main():
-    figure, axis = plt.subplots(figsize=(12, 3.2))
+    figure, axis = plt.subplots(figsize=(12, 3.5))
     axis.set_xlim(0, 12.2)
-    axis.set_ylim(0, 3.2)
+    axis.set_ylim(0, 3.5)
     axis.axis('off')
     for x, title, lines in NODES:
         colour = '#dfe9f5' if title != 'robot controller' else '#e8f3e0'
@@ -33,7 +33,7 @@ def main():
     for (x0, *_), (x1, *_), topic in zip(NODES, NODES[1:], TOPICS):
         axis.add_patch(FancyArrowPatch((x0 + 1.2, 1.6), (x1 - 1.2, 1.6), arrowstyle='-|>',
                                        mutation_scale=18, color='#345'))
-        axis.text((x0 + x1) / 2, 2.95, topic, ha='center', va='center', fontsize=8.5)
+        axis.text((x0 + x1) / 2, 3.05, topic, ha='center', va='center', fontsize=8.5)
     axis.text(6.1, 0.15, '/diagnostics from every node, about 1 Hz; parameters live through '
               'ros2 param set or the viewer', ha='center', fontsize=8.5, style='italic')
     path = Path(__file__).resolve().parents[1] / 'docs' / 'pipeline.png'

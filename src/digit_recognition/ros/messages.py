@@ -1,8 +1,9 @@
 """This package's own message, digit_recognition_msgs/DigitReading, and building one.
 
 The message package lies in interfaces/digit_recognition_msgs: colcon builds it beside this one
-on a robot (README), `make venv` into the virtual environment. Imported on first use, so that
-a workspace without it fails with one line that says what to build, not an import traceback.
+on a robot (docs/install.md), `make venv` into the virtual environment. Imported on first use,
+so that a workspace without it fails with one line that says what to build, not an import
+traceback.
 """
 
 from digit_recognition.core.errors import StartupError
@@ -17,7 +18,8 @@ def digit_reading_type():
     except ImportError as exc:
         raise StartupError(
             f'cannot import digit_recognition_msgs ({exc}): build the message package '
-            'interfaces/digit_recognition_msgs beside digit_recognition (README: On the robot) '
+            'interfaces/digit_recognition_msgs beside digit_recognition '
+            '(docs/install.md: On the robot) '
             'and source the workspace') from None
     return DigitReading
 

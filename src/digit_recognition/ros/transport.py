@@ -91,7 +91,7 @@ def keep_frame_buffers(limit=FRAME_BUFFER_LIMIT):
 
     glibc serves allocations over 128 KB with mmap() and returns them on free(), so every
     frame that rclpy converts, serializes or deserializes touches hundreds of new zeroed
-    pages (what that costs: README, Speed). Costs a few frames of resident memory. Returns
+    pages (what that costs: docs/performance.md). Costs a few frames of resident memory. Returns
     False where the C library has no mallopt (not glibc).
     """
     try:
