@@ -13,7 +13,8 @@ NODES = [  # x centre, title, lines
                          'fit 20x20, centre of mass', 'debug/binary, debug/overlay']),
     (7.8, 'classifier', ['5 crops, one CNN call', 'tflite (LiteRT) or keras',
                          'mean probability', '>= min_confidence']),
-    (10.8, 'robot controller', ['examples/', 'digit_controller.py', 'acts on stable', 'stamped readings']),
+    (10.8, 'robot controller', ['examples/', 'digit_controller.py', 'acts on stable',
+                                'stamped readings']),
 ]
 TOPICS = ['image_raw\nbgr8 640x480', 'digit_crop\nmono8 28x28',
           'digit_reading: DigitReading\n(stamp, digit, confidence)\ndigit, digit_confidence']
