@@ -9,7 +9,7 @@ default mode (otsu, through today's search) and the tutorial's (fixed threshold,
 resized). The default mode is also timed on the same frames as JPEG (quality 80, as the
 camera publishes image_raw/compressed): decoding alone (in colour), and decoding (brightness
 only) plus preprocessing, as preprocess does with `image_transport: compressed`. With
---baseline FILE, another version of core/preprocessing.py is timed beside them (default mode,
+--baseline PATH, another version of core/preprocessing is timed beside them (default mode,
 same frames, same rounds). Writes preprocess.{md,json,png} into the output folder.
 """
 
@@ -54,10 +54,18 @@ def render_frames(count, seed=0):
 
 
 def load_baseline(path):
-    """preprocess_frame of another version of core/preprocessing.py (a file, e.g. from
-    `git show REV:src/digit_recognition/core/preprocessing.py`), to time beside today's."""
-    spec = importlib.util.spec_from_file_location('baseline_preprocessing', path)
+    """preprocess_frame of another version of core/preprocessing: its folder (the stage
+    modules, e.g. from `git archive REV src/digit_recognition/core/preprocessing`), or the
+    single file it was before the split (`git show REV:src/.../core/preprocessing.py`)."""
+    path = Path(path)
+    name = 'baseline_preprocessing'
+    if path.is_dir():  # a package: its relative imports resolve inside it
+        spec = importlib.util.spec_from_file_location(
+            name, path / '__init__.py', submodule_search_locations=[str(path)])
+    else:
+        spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
     spec.loader.exec_module(module)
     return module.preprocess_frame
 
@@ -130,8 +138,9 @@ def main(argv=None):
     parser.add_argument('--frames', type=int, default=40, help='frames per condition')
     parser.add_argument('--repeats', type=int, default=5, help='rounds over all frames')
     parser.add_argument('--output', type=Path, default=common.RESULTS_DIR)
-    parser.add_argument('--baseline', type=Path, metavar='FILE',
-                        help="another version of core/preprocessing.py, timed beside today's "
+    parser.add_argument('--baseline', type=Path, metavar='PATH',
+                        help="another version of core/preprocessing (its folder, or the file "
+                        "it was before the split), timed beside today's "
                         'in its default mode on the same frames')
     options = parser.parse_args(argv)
 

@@ -8,12 +8,12 @@ same seeded frames. A rule earns its place when, without it, digits are publishe
 often or non-digits are published more often than it costs elsewhere. Rules:
 
 - shadows: light blobs broader than a light stroke, without dark ink, are not ink
-  (preprocessing._without_shadows);
-- lines: straight printed lines crossing the image are erased (erase_printed_lines);
+  (preprocessing.ink._without_shadows);
+- lines: straight printed lines crossing the image are erased (lines.erase_printed_lines);
 - hands: ink far broader than the digit's pen is a hand, taken out with its rim
-  (_without_hands);
+  (blobs.without_hands);
 - rims: ink from the frame's edge lying mostly outside the ROI (a thumb's rim) joins no
-  blob (_without_ink_from_outside).
+  blob (blobs._without_ink_from_outside).
 
 Two more rules were measured this way and removed, having gained nothing: light, filled,
 roundish blobs were not ink (a fingertip's shadow), and a blob running out of the frame
@@ -29,20 +29,25 @@ import sys
 import numpy as np
 
 import common
-from digit_recognition.core import preprocessing
+from digit_recognition.core.preprocessing import blobs, ink, reader
 from digit_recognition.core.model import BUNDLED_MODEL
 from digit_recognition.evaluation.cli import load_inputs, MIN_CONFIDENCE, parse_args
 from digit_recognition.evaluation.pipelines import make_pipelines
 from digit_recognition.evaluation.report import build_report
 
 
-# rule name -> (module attribute, its value while the rule is off)
+# rule name -> (function, the stage modules that call it); while the rule is off, the
+# function returns the ink it was given
 RULES = {
-    'shadows': ('_without_shadows', lambda ink, *args: ink),
-    'lines': ('erase_printed_lines', lambda ink, *args: ink),
-    'hands': ('_without_hands', lambda ink, *args: ink),
-    'rims': ('_without_ink_from_outside', lambda ink, *args: ink),
+    'shadows': ('_without_shadows', (ink,)),
+    'lines': ('erase_printed_lines', (ink, reader)),
+    'hands': ('without_hands', (reader,)),
+    'rims': ('_without_ink_from_outside', (blobs,)),
 }
+
+
+def rule_off(mask, *args):
+    return mask
 
 
 def run_matrix(options, classifiers, images, labels):
@@ -60,15 +65,17 @@ def run_matrix(options, classifiers, images, labels):
 
 def without(rule):
     """Context: preprocessing with `rule` switched off (see RULES)."""
-    attribute, off = RULES[rule]
+    attribute, modules = RULES[rule]
 
     class Switch:
         def __enter__(self):
-            self.saved = getattr(preprocessing, attribute)
-            setattr(preprocessing, attribute, off)
+            self.saved = [getattr(module, attribute) for module in modules]
+            for module in modules:
+                setattr(module, attribute, rule_off)
 
         def __exit__(self, *exc):
-            setattr(preprocessing, attribute, self.saved)
+            for module, saved in zip(modules, self.saved):
+                setattr(module, attribute, saved)
 
     return Switch()
 

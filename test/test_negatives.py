@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from digit_recognition.training import negatives
+from digit_recognition.training.mined_crops import mine_blank_crops
 
 GENERATORS = {**negatives.SYMBOLS, 'hershey_letter': negatives.hershey_letter,
               'truetype_letter': negatives.truetype_letter,
@@ -54,3 +55,10 @@ def test_the_training_mix_is_reproducible_by_seed():
     assert not np.array_equal(mixed, negatives.glyphs('mixed', 50, 1))
     # A mix, not one glyph over and over.
     assert len({glyph.tobytes() for glyph in mixed}) == 50
+
+
+def test_mined_crops_are_what_preprocessing_cuts_from_digit_free_frames():
+    crops = mine_blank_crops(seed=0, scale=0.02)
+    assert crops.dtype == np.uint8 and crops.ndim == 3 and crops.shape[1:] == (28, 28)
+    assert len(crops) > 0 and crops.max() == 255  # finger rims and edges do give crops
+    np.testing.assert_array_equal(crops, mine_blank_crops(seed=0, scale=0.02))

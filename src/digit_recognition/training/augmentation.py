@@ -14,8 +14,8 @@ import cv2
 import numpy as np
 
 from digit_recognition.core.preprocessing import (
-    find_digit_ink, LINE_ERASE_WIDTH, normalize_digit, PreprocessSettings, read_frame,
-    THICKER_THAN_A_LINE)
+    find_digit_ink, normalize_digit, PreprocessSettings, read_frame)
+from digit_recognition.core.preprocessing.lines import LINE_ERASE_WIDTH, THICKER_THAN_A_LINE
 from digit_recognition.training.synthetic_frames import ROI_SIZE
 
 DIGIT_HEIGHTS = (35, 260)  # pixels: far away to held close (drawn log-uniformly)

@@ -278,37 +278,3 @@ def glyphs(kind: str, count: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     kinds = training_kinds(count, rng) if kind == 'mixed' else [kind] * count
     return np.stack([TRAINING_GLYPHS[name](rng) for name in kinds])
-
-
-# Digit-free camera frames mined for what preprocessing cuts out of them (finger and hand
-# rims, shadow and paper edges, line fragments): frames per blank kind of
-# simulation.blanks.BLANK_KINDS; kinds that rarely give a crop get fewer frames.
-MINED_FRAMES = {'finger': 2400, 'hand_holding': 2400, 'shadowed': 1200, 'shadow_edge': 1200,
-                'paper_edge': 1500, 'printed_lines': 600, 'squared': 600}
-OTHER_MINED_FRAMES = 200
-
-
-def _mine_kind(kind: str, frames: int, seed: int) -> np.ndarray:
-    from digit_recognition.core.preprocessing import PreprocessSettings, read_frame  # noqa: PLC0415
-    from digit_recognition.simulation.blanks import render_blank  # noqa: PLC0415
-
-    crops = []
-    for index in range(frames):
-        frame, _ = render_blank(kind, np.random.default_rng([seed, index, len(kind)]))
-        crop = read_frame(frame, PreprocessSettings()).crop
-        if crop is not None:
-            crops.append(crop)
-    return np.stack(crops) if crops else np.zeros((0, 28, 28), np.uint8)
-
-
-def mine_blank_crops(seed: int, scale: float = 1.0, workers: int = 1) -> np.ndarray:
-    """uint8 [N, 28, 28]: the crops the default preprocessing finds in digit-free frames of
-    every blank kind (hard negatives), `scale` times MINED_FRAMES frames, seeded."""
-    from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
-    from digit_recognition.simulation.blanks import BLANK_KINDS  # noqa: PLC0415
-
-    kinds = list(BLANK_KINDS)
-    frames = [max(1, int(scale * MINED_FRAMES.get(k, OTHER_MINED_FRAMES))) for k in kinds]
-    with ProcessPoolExecutor(workers) as pool:
-        found = list(pool.map(_mine_kind, kinds, frames, [seed] * len(kinds)))
-    return np.concatenate(found)

@@ -41,7 +41,7 @@ RECIPES = {
 # glyphs) in whole camera frames of simulation/, read by the default preprocessing.
 # The CNN's not-a-digit class (negatives.py): `negatives` glyphs (letters, symbols,
 # scribbles), each seen as the camera and preprocessing see it and jittered, and the crops
-# preprocessing cuts out of digit-free frames, with a jittered copy of each.
+# preprocessing cuts out of digit-free frames (mined_crops.py), with a jittered copy of each.
 # Digits held out of fitting, to calibrate the confidence (calibrate.py) on digits the
 # weights never saw: CALIBRATION_BATCHES of them as batches of camera frames.
 CALIBRATION_DIGITS = 5000
@@ -129,12 +129,12 @@ def simulated_copies(images, labels, count, seed, workers):
 def add_negatives(images, labels, count, mining_scale, seed, workers):
     """The training set plus the not-a-digit class: camera-like and jittered copies of
     `count` glyphs, and the crops mined from digit-free frames (mining_scale times
-    negatives.MINED_FRAMES) with a jittered copy each."""
-    from digit_recognition.training import negatives  # noqa: PLC0415
+    mined_crops.MINED_FRAMES) with a jittered copy each."""
+    from digit_recognition.training import mined_crops, negatives  # noqa: PLC0415
     from digit_recognition.training.augmentation import augment_batch, augment_in_parallel  # noqa: PLC0415
     print(f'drawing {count} non-digit glyphs and mining digit-free frames...', flush=True)
     glyphs = negatives.glyphs('mixed', count, seed + 100)
-    mined = negatives.mine_blank_crops(seed + 200, mining_scale, workers)
+    mined = mined_crops.mine_blank_crops(seed + 200, mining_scale, workers)
     with ProcessPoolExecutor(workers) as pool:
         copies = list(pool.map(augment_batch, [glyphs, glyphs, mined],
                                ['camera-like', 'jittered', 'jittered'],
