@@ -1,4 +1,6 @@
 import array
+import subprocess
+import sys
 
 import cv2
 import numpy as np
@@ -200,3 +202,18 @@ def test_grey_decoding_gives_the_brightness_of_the_colour_image(format_, data):
     assert grey.shape == (48, 64) and grey.dtype == np.uint8
     difference = np.abs(grey.astype(int) - colour)
     assert difference.mean() < 1 and difference.max() <= 8  # JPEG's colour edge, upsampled
+
+
+def test_the_classifier_reads_mono8_crops_without_importing_opencv():
+    # OpenCV's import is ~30 MB of the tflite classifier's resident memory; a crop is mono8.
+    script = ('import sys; import numpy as np\n'
+              'import digit_recognition.nodes.classifier_node\n'
+              'from digit_recognition.core.image_encodings import to_mono8\n'
+              'crop = to_mono8("mono8", 28, 28, 28, bytes(range(28)) * 28)\n'
+              'assert crop.shape == (28, 28) and crop[0, 27] == 27\n'
+              'print(sorted({m.split(".")[0] for m in sys.modules} & {"cv2", "cv_bridge", '
+              '"tensorflow", "keras"}))\n')
+    result = subprocess.run([sys.executable, '-c', script], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == '[]'

@@ -7,27 +7,35 @@ ValueError that says what was wrong, so a node can drop the frame with one clear
 
 from typing import Tuple
 
-import cv2
 import numpy as np
 
-# encoding -> (channels, numpy dtype, cv2 conversion to BGR or None for already BGR/mono)
+
+def _cv2():
+    """OpenCV, imported on first use: the classifier reads mono8 crops without it, and an
+    import of OpenCV is a quarter of that node's resident memory."""
+    import cv2  # noqa: PLC0415
+    return cv2
+
+
+# encoding -> (channels, numpy dtype, name of the cv2 conversion to BGR or None for already
+# BGR/mono)
 _ENCODINGS = {
     'bgr8': (3, np.uint8, None),
-    'rgb8': (3, np.uint8, cv2.COLOR_RGB2BGR),
-    'bgra8': (4, np.uint8, cv2.COLOR_BGRA2BGR),
-    'rgba8': (4, np.uint8, cv2.COLOR_RGBA2BGR),
+    'rgb8': (3, np.uint8, 'COLOR_RGB2BGR'),
+    'bgra8': (4, np.uint8, 'COLOR_BGRA2BGR'),
+    'rgba8': (4, np.uint8, 'COLOR_RGBA2BGR'),
     'mono8': (1, np.uint8, None),
     '8UC1': (1, np.uint8, None),
     '8UC3': (3, np.uint8, None),
     'mono16': (1, np.uint16, None),
     '16UC1': (1, np.uint16, None),
     'bgr16': (3, np.uint16, None),
-    'rgb16': (3, np.uint16, cv2.COLOR_RGB2BGR),
+    'rgb16': (3, np.uint16, 'COLOR_RGB2BGR'),
     # 4:2:2 packed, two bytes per pixel: UYVY is ROS's yuv422, YUYV its yuv422_yuy2.
-    'yuv422': (2, np.uint8, cv2.COLOR_YUV2BGR_UYVY),
-    'uyvy': (2, np.uint8, cv2.COLOR_YUV2BGR_UYVY),
-    'yuv422_yuy2': (2, np.uint8, cv2.COLOR_YUV2BGR_YUYV),
-    'yuyv': (2, np.uint8, cv2.COLOR_YUV2BGR_YUYV),
+    'yuv422': (2, np.uint8, 'COLOR_YUV2BGR_UYVY'),
+    'uyvy': (2, np.uint8, 'COLOR_YUV2BGR_UYVY'),
+    'yuv422_yuy2': (2, np.uint8, 'COLOR_YUV2BGR_YUYV'),
+    'yuyv': (2, np.uint8, 'COLOR_YUV2BGR_YUYV'),
 }
 SUPPORTED_ENCODINGS = tuple(_ENCODINGS)
 # Beyond any camera this package is for; refuse rather than run out. The camera shares it:
@@ -68,10 +76,13 @@ def _pixels(encoding, height, width, step, data, is_bigendian):
 
 
 def _as_bgr8(pixels, encoding):
+    conversion = _ENCODINGS[encoding][2]
+    if pixels.shape[2] != 1 and conversion is None:
+        return pixels
+    cv2 = _cv2()
     if pixels.shape[2] == 1:
         return cv2.cvtColor(pixels[:, :, 0], cv2.COLOR_GRAY2BGR)
-    conversion = _ENCODINGS[encoding][2]
-    return pixels if conversion is None else cv2.cvtColor(pixels, conversion)
+    return cv2.cvtColor(pixels, getattr(cv2, conversion))
 
 
 def to_bgr8(encoding: str, height: int, width: int, step: int, data,
@@ -90,6 +101,7 @@ def to_mono8(encoding: str, height: int, width: int, step: int, data,
     pixels = _pixels(encoding, height, width, step, data, is_bigendian)
     if pixels.shape[2] == 1:  # the common case for crops: no round trip through colour
         return pixels[:, :, 0]
+    cv2 = _cv2()
     return cv2.cvtColor(_as_bgr8(pixels, encoding), cv2.COLOR_BGR2GRAY)
 
 
@@ -106,8 +118,6 @@ _PNG_END = b'\x00\x00\x00\x00IEND\xaeB`\x82'  # the IEND chunk every whole PNG e
 # JPEG start-of-frame markers (they carry the size): C0-CF except DHT, JPG and DAC.
 _JPEG_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
 _JPEG_NO_LENGTH = frozenset([0x01, *range(0xD0, 0xD8)])  # TEM, RSTn: markers without a length
-_IMREAD = cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION  # 8-bit BGR, pixels as stored
-_IMREAD_GREY = cv2.IMREAD_GRAYSCALE | cv2.IMREAD_IGNORE_ORIENTATION
 
 
 def parse_compressed_format(format_: str) -> Tuple[str, bool]:
@@ -212,9 +222,12 @@ def decode_compressed(format_: str, data, grey: bool = False) -> np.ndarray:
     # Data in RGB order was encoded as if it were BGR: its stored brightness weighs red and
     # blue the wrong way round, so it is decoded in colour and converted here.
     direct_grey = grey and not rgb
+    cv2 = _cv2()
+    # 8-bit, pixels as stored (no EXIF rotation)
+    flags = (cv2.IMREAD_GRAYSCALE if direct_grey else cv2.IMREAD_COLOR) | (
+        cv2.IMREAD_IGNORE_ORIENTATION)
     try:
-        image = cv2.imdecode(np.frombuffer(data, np.uint8),
-                             _IMREAD_GREY if direct_grey else _IMREAD)
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
     except cv2.error as exc:
         raise ValueError(f'corrupt {codec.upper()}: {" ".join(str(exc).split())}') from None
     if image is None or image.size == 0:
@@ -234,6 +247,7 @@ def encode_jpeg(image_bgr8: np.ndarray, quality: int) -> bytes:
     CompressedImage with format JPEG_FORMAT (for bgr8). Raises ValueError if it cannot."""
     if not 1 <= quality <= 100:
         raise ValueError(f'JPEG quality must be 1-100, got {quality}')
+    cv2 = _cv2()
     ok, encoded = cv2.imencode('.jpg', image_bgr8, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
     if not ok:
         raise ValueError(f'OpenCV could not encode a {image_bgr8.shape} image as JPEG')
