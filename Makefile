@@ -57,10 +57,11 @@ $(MSGS_STAMP): $(STAMP) $(MSGS)/CMakeLists.txt $(MSGS)/package.xml $(wildcard $(
 demo: $(MSGS_STAMP)
 	$(RUN) $(BIN)/demo --params-file config/params.yaml --source samples/digits.mp4
 
-# The linter first (ruff.toml), then the suite. pytest exits 5 when it collects no tests:
+# The linters first (ruff.toml; pycodestyle for continuation lines, setup.cfg), then the suite. pytest exits 5 when it collects no tests:
 # that is a failure here, not a pass.
 test: $(MSGS_STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/pycodestyle .
 	$(RUN) $(BIN)/python -m pytest test; status=$$?; \
 	if [ $$status -eq 5 ]; then echo 'make test: pytest collected no tests' >&2; fi; \
 	exit $$status

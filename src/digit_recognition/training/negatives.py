@@ -217,8 +217,8 @@ def _truetype_fonts():
     folder = Path(matplotlib.get_data_path()) / 'fonts' / 'ttf'
     return sorted(p for p in folder.glob('*.ttf')
                   if 'Display' not in p.name and p.name.startswith(
-                      ('DejaVuSans', 'DejaVuSerif', 'STIXGeneral', 'cmr',
-                                        'cmss', 'cmtt', 'cmti')))
+                      ('DejaVuSans', 'DejaVuSerif', 'STIXGeneral', 'cmr', 'cmss', 'cmtt',
+                       'cmti')))
 
 
 def _truetype_text(text: str, rng) -> np.ndarray:

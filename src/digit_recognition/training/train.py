@@ -120,8 +120,8 @@ def simulated_copies(images, labels, count, seed, workers):
     """(crops, labels) of `count` of the digits (a seeded choice) in whole camera frames, as
     the preprocess node crops them."""
     from digit_recognition.training.augmentation import augment_in_parallel  # noqa: PLC0415
-    chosen = np.random.default_rng(seed + 400).choice(len(images), min(count, len(images)),
-                                                       replace=False)
+    chosen = np.random.default_rng(seed + 400).choice(
+        len(images), min(count, len(images)), replace=False)
     print(f'drawing {len(chosen)} digits in camera frames...', flush=True)
     return augment_in_parallel(images[chosen], 'simulated', seed + 401, workers), labels[chosen]
 
