@@ -275,6 +275,7 @@ def soak_report(result, before, after, minutes):
     growth_target = TARGETS['soak_rss_growth_mb']
     node_usage = [(name, usage) for name, usage in result['usage']['processes'].items()
                   if name in result['nodes']]
+    growth = {name: usage['rss_mb'] - usage['rss_start_mb'] for name, usage in node_usage}
     sections = [
         f'## Soak: {result["name"]} for {minutes:g} min', '',
         latency_table([result]), '', resource_table([result]), '',
@@ -285,9 +286,8 @@ def soak_report(result, before, after, minutes):
             f'{name} {common.fmt(usage["rss_start_mb"], 0)} -> '
             f'{common.fmt(usage["rss_mb"], 0)} MB' for name, usage in node_usage),
         f'- RSS growth per node (target <= {growth_target:g} MB): ' + ', '.join(
-            f'{name} {usage["rss_mb"] - usage["rss_start_mb"]:+.1f} MB '
-            f'({common.met(usage["rss_mb"] - usage["rss_start_mb"], growth_target)})'
-            for name, usage in node_usage),
+            f'{name} {growth[name]:+.1f} MB ({common.met(growth[name], growth_target)})'
+            for name, _ in node_usage),
         '', f'Load average (1/5/15 min) before: {common.load_text(before)}, after: '
         f'{common.load_text(after)}; {os.cpu_count()} CPUs.']
     data = {'machine': common.machine_info(), 'loadavg_before': before, 'loadavg_after': after,
