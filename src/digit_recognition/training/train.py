@@ -39,6 +39,8 @@ RECIPES = {
 }
 # The CNN also sees `simulated` training digits (and a quarter as many of its non-digit
 # glyphs) in whole camera frames of simulation/, read by the default preprocessing.
+# And `drawn` digits MNIST has too few of (drawn_digits.py): printed in the training faces
+# and plain hand shapes, each as the camera sees it and jittered, a quarter in camera frames.
 # The CNN's not-a-digit class (negatives.py): `negatives` glyphs (letters, symbols,
 # scribbles), each seen as the camera and preprocessing see it and jittered, and the crops
 # preprocessing cuts out of digit-free frames (mined_crops.py), with a jittered copy of each.
@@ -124,6 +126,21 @@ def simulated_copies(images, labels, count, seed, workers):
         len(images), min(count, len(images)), replace=False)
     print(f'drawing {len(chosen)} digits in camera frames...', flush=True)
     return augment_in_parallel(images[chosen], 'simulated', seed + 401, workers), labels[chosen]
+
+
+def add_drawn_digits(images, labels, count, seed, workers):
+    """The training set plus `count` printed and plain drawn digits (drawn_digits.py), each
+    as a camera-like and a jittered copy, a quarter also in simulated camera frames."""
+    from digit_recognition.training.augmentation import augment_batch, augment_in_parallel  # noqa: PLC0415
+    from digit_recognition.training.drawn_digits import drawn_digits  # noqa: PLC0415
+    print(f'drawing {count} printed and plain digits...', flush=True)
+    glyphs, digits = drawn_digits(count, seed + 300)
+    with ProcessPoolExecutor(workers) as pool:
+        copies = list(pool.map(augment_batch, [glyphs, glyphs], ['camera-like', 'jittered'],
+                               [seed + 301, seed + 302]))
+    simulated = augment_in_parallel(glyphs[:count // 4], 'simulated', seed + 303, workers)
+    return (np.concatenate([images, *copies, simulated]),
+            np.concatenate([labels, digits, digits, digits[:count // 4]]).astype(labels.dtype))
 
 
 def add_negatives(images, labels, count, mining_scale, seed, workers):
@@ -253,6 +270,9 @@ def main(argv=None):
     if simulated is not None:
         x_train, y_train = np.concatenate([x_train, simulated[0]]), np.concatenate(
             [y_train, simulated[1]])
+    if recipe.get('drawn'):
+        x_train, y_train = add_drawn_digits(x_train, y_train, max(1, int(recipe['drawn'] * share)),
+                                            options.seed, workers)
     if recipe.get('negatives'):
         count = max(1, int(recipe['negatives'] * share))
         x_train, y_train = add_negatives(x_train, y_train, count, share, options.seed, workers)
