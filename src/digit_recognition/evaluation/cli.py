@@ -28,9 +28,10 @@ import numpy as np
 
 from digit_recognition.core.model import BUNDLED_MODEL, ModelLoadError, TUTORIAL_MODEL
 from digit_recognition.evaluation.figures import (save_confusion_figure, save_outcomes_figure,
-                                                  save_reliability_figure)
+                                                  save_reliability_figure,
+                                                  save_risk_coverage_figure)
 from digit_recognition.evaluation.photos import read_labels
-from digit_recognition.evaluation.pipelines import default_index, make_pipelines
+from digit_recognition.evaluation.pipelines import default_index, make_pipelines, PRINTED
 from digit_recognition.evaluation.report import build_report
 from digit_recognition.evaluation.scoring import BATCH
 from digit_recognition.evaluation.tables import print_report
@@ -56,8 +57,12 @@ def parse_args(argv):
                         'symbols, ...); 0 = none')
     parser.add_argument('--real', metavar='DIR',
                         help='labelled photos: DIR/labels.csv with path,label,writer')
-    parser.add_argument('--conditions', default=','.join(CONDITIONS),
-                        help='comma-separated subset of: ' + ', '.join(CONDITIONS))
+    parser.add_argument('--compare', metavar='MODEL',
+                        help='another model (.keras or .tflite) read on the default '
+                        "pipeline's very crops, side by side with --cnn in every table and in "
+                        'the risk-coverage figure')
+    parser.add_argument('--conditions', default=','.join([*CONDITIONS, PRINTED]),
+                        help='comma-separated subset of: ' + ', '.join([*CONDITIONS, PRINTED]))
     parser.add_argument('--strokes', default=','.join(STROKES),
                         help='how digits are drawn, comma-separated: pen (centre line redrawn '
                         "by the scene's pen), mnist (MNIST's own strokes scaled up)")
@@ -72,12 +77,12 @@ def parse_args(argv):
     options = parser.parse_args(argv)
     options.conditions = [c for c in options.conditions.split(',') if c]
     options.strokes = [s for s in options.strokes.split(',') if s]
-    unknown = [c for c in options.conditions if c not in CONDITIONS]
+    unknown = [c for c in options.conditions if c not in CONDITIONS and c != PRINTED]
     if not options.conditions:
         parser.error('--conditions names no condition')
     if unknown:
         parser.error(f'unknown condition {", ".join(unknown)}; choose from '
-                     f'{", ".join(CONDITIONS)}')
+                     f'{", ".join([*CONDITIONS, PRINTED])}')
     if not options.strokes or set(options.strokes) - set(STROKES):
         parser.error(f'--strokes must name some of {", ".join(STROKES)}')
     if options.count < BATCH or options.blank < 0:
@@ -87,12 +92,24 @@ def parse_args(argv):
     return options
 
 
+def compared_name(model, compared):
+    """A short name for the --compare model in the tables: its file name, with its folder when
+    both models have the same file name."""
+    if not compared:
+        return ''
+    model, compared = Path(model), Path(compared)
+    return (f'{compared.parent.name}/{compared.name}' if compared.name == model.name
+            else compared.name)
+
+
 def load_inputs(options):
     """MNIST's test set and the two models; raises FileNotFoundError, ValueError or
     ModelLoadError with a message for the user."""
     _, (test_images, test_labels) = load_mnist(options.data)
     from digit_recognition.core.model import load_classifier  # noqa: PLC0415 - imports TensorFlow
     classifiers = {'MLP': load_classifier(options.mlp), 'CNN': load_classifier(options.cnn)}
+    if options.compare:
+        classifiers['compared'] = load_classifier(options.compare)
     if options.real:
         read_labels(options.real)  # a missing or malformed labels.csv fails before the work
     return test_images, test_labels.astype(int), classifiers
@@ -102,7 +119,8 @@ def main(argv=None):
     options = parse_args(argv)
     started = time.monotonic()
     try:
-        pipelines = make_pipelines(options.all_modes)
+        pipelines = make_pipelines(options.all_modes,
+                                   compared_name(options.cnn, options.compare))
         test_images, test_labels, classifiers = load_inputs(options)
         report, matrix, misread = build_report(options, pipelines, classifiers, test_images,
                                                test_labels)
@@ -128,9 +146,11 @@ def save_outputs(output, report, pipelines, matrix, misread):
     save_outcomes_figure(output / 'accuracy.png', pipelines, report)
     save_reliability_figure(output / 'reliability.png', report['calibration'][default],
                             f'{default}: confidence against share right, per batch')
+    save_risk_coverage_figure(output / 'risk_coverage.png', pipelines, report)
     (output / 'evaluation.json').write_text(json.dumps(report, indent=1, default=_json_value))
     print(f'\nsaved {output / "evaluation.json"}, {output / "accuracy.png"}, '
-          f'{output / "reliability.png"} and {output / "confusion.png"}')
+          f'{output / "reliability.png"}, {output / "risk_coverage.png"} and '
+          f'{output / "confusion.png"}')
 
 
 def _json_value(value):

@@ -105,3 +105,62 @@ def save_outcomes_figure(path, pipelines, report):
     figure.tight_layout()
     figure.savefig(path, dpi=80)
     plt.close(figure)
+
+
+def curve_points(curve):
+    """(coverage, risk) of a stored risk-coverage curve, % (thresholds publishing nothing
+    left out), and its default operating point."""
+    right, wrong = np.array(curve['right']), np.array(curve['wrong'])
+    published = right + wrong
+    keep = published > 0
+    risk = 100 * wrong[keep] / published[keep]
+    point = curve['default']
+    point_published = point['right'] + point['wrong']
+    point_risk = 100 * point['wrong'] / point_published if point_published else 0.0
+    return 100 * published[keep], risk, (100 * point_published, point_risk)
+
+
+def save_risk_coverage_figure(path, pipelines, report):
+    """A risk-coverage panel per condition row, per photo size, for MNIST test and for the
+    mean of the condition rows: each model's curve as min_confidence sweeps (share of batches
+    published against the share of those that are wrong), its default operating point marked
+    and its AURC in the legend. The tutorial's MLP is left out (it has no not-a-digit)."""
+    plt = _pyplot()
+    models = [p for p in pipelines if p.model != 'MLP']
+    panels = {'mean of the condition rows': {p.name: report['risk_coverage_mean'][p.name]
+                                             for p in models}}
+    for side, result in report.get('real', {}).get('sizes', {}).items():
+        panels[f'real photos, {side} px'] = {p.name: result[p.name]['risk_coverage']
+                                             for p in models}
+    panels['MNIST test (stills)'] = {p.name: report['mnist_published'][p.model]['risk_coverage']
+                                     for p in models}
+    for name, result in report['conditions'].items():
+        panels[name] = {p.name: result[p.name]['risk_coverage'] for p in models}
+    columns = 6
+    rows = -(-len(panels) // columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(3.2 * columns, 2.7 * rows),
+                                squeeze=False)
+    for axis, (title, curves) in zip(axes.flat, panels.items()):
+        for k, (label, curve) in enumerate(curves.items()):
+            coverage, risk, point = curve_points(curve)
+            colour = f'C{k}'
+            axis.plot(coverage, risk, '-', color=colour,
+                      label=f'{label}: AURC {100 * curve["aurc"]:.3f} %')
+            axis.plot(*point, 'o', color=colour, markersize=5)
+        axis.set_title(title, fontsize=8)
+        axis.set_xlim(0, 100)
+        axis.set_ylim(bottom=0)
+        axis.grid(alpha=0.3)
+        axis.tick_params(labelsize=7)
+        axis.legend(fontsize=6, loc='upper left')
+    for axis in axes.flat[len(panels):]:
+        axis.axis('off')
+    for axis in axes[-1]:
+        axis.set_xlabel('published, % of batches', fontsize=8)
+    for axis in axes[:, 0]:
+        axis.set_ylabel('wrong, % of published', fontsize=8)
+    figure.suptitle(f'risk-coverage as min_confidence sweeps 0-1 (dot: the default, '
+                    f'{report["min_confidence"]})')
+    figure.tight_layout()
+    figure.savefig(path, dpi=70)
+    plt.close(figure)

@@ -13,6 +13,7 @@ from digit_recognition.evaluation.scoring import BATCH
 from digit_recognition.simulation.blanks import BLANK_KINDS, render_blank
 from digit_recognition.simulation.conditions import CONDITIONS, render_condition
 from digit_recognition.training import negatives
+from digit_recognition.training.drawn_digits import held_out_printed_digit
 from digit_recognition.training.synthetic_frames import ROI_SIZE
 
 TUTORIAL_THRESHOLD = 100
@@ -20,6 +21,10 @@ TUTORIAL_THRESHOLD = 100
 GLYPH_KINDS = {'letters (unseen fonts)': negatives.truetype_letter,
                'symbols': negatives.random_symbol, 'scribbles': negatives.scribble,
                'printed words (never trained)': negatives.printed_word}
+# Printed digits in typefaces training never sees (drawn_digits.HELD_OUT_FACES), each batch
+# under a condition drawn at random, drawn with their own strokes: a condition row of its own.
+PRINTED = 'printed_digits'
+PRINTED_ROW = 'printed digits, unseen typefaces'
 
 
 @dataclass(frozen=True)
@@ -31,14 +36,19 @@ class Pipeline:
     default: bool = False
 
 
-def make_pipelines(all_modes: bool = False) -> list:
+def make_pipelines(all_modes: bool = False, compared: str = '') -> list:
     """The tutorial's pipeline, then the CNN behind the default threshold mode (every mode
-    with all_modes)."""
+    with all_modes); with `compared` (a name), another model (classifiers['compared']) on the
+    default pipeline's very crops."""
     modes = preprocessing.THRESHOLD_MODES if all_modes else (
         preprocessing.DEFAULT_THRESHOLD_MODE,)
-    return [Pipeline('tutorial', 'MLP', 'fixed', 'resize')] + [
+    pipelines = [Pipeline('tutorial', 'MLP', 'fixed', 'resize')] + [
         Pipeline(f'CNN {mode}', 'CNN', mode, 'mnist', mode == preprocessing.DEFAULT_THRESHOLD_MODE)
         for mode in modes]
+    if compared:
+        pipelines.append(Pipeline(f'{compared} {preprocessing.DEFAULT_THRESHOLD_MODE}',
+                                  'compared', preprocessing.DEFAULT_THRESHOLD_MODE, 'mnist'))
+    return pipelines
 
 
 def default_index(pipelines) -> int:
@@ -69,9 +79,16 @@ class Collector:
 
     def add(self, index, frame, variant, pipelines):
         self.variants[index] = variant
+        made = {}  # pipelines that preprocess alike share the crop (a compared model)
         for p, pipeline in enumerate(pipelines):
+            how = (pipeline.threshold_mode, pipeline.normalization)
+            if how in made:
+                crop = made[how]
+                if crop is not None:
+                    self.crops[p, index], self.found[p, index] = crop, True
+                continue
             started = time.perf_counter()
-            crop = crop_for(frame, pipeline)
+            crop = made[how] = crop_for(frame, pipeline)
             seconds = time.perf_counter() - started
             self.seconds[p] += seconds
             self.slowest[p] = max(self.slowest[p], seconds)
@@ -84,9 +101,14 @@ def _variant(table, name, rng):
     return variants[int(rng.integers(len(variants)))]
 
 
+def printed_labels(batches: int) -> np.ndarray:
+    """The digit each batch of the printed-digit row shows: 0-9 in turn."""
+    return np.arange(batches) % 10
+
+
 def collect(job):
     """Render and preprocess one job's frames: ('condition', name, strokes, digits), ('glyph',
-    kind, batches) or ('blank', kind, batches). Every batch is BATCH consecutive frames of a
+    kind, batches), ('printed', PRINTED, batches) or ('blank', kind, batches). Every batch is BATCH consecutive frames of a
     video of one scene (one digit or glyph, pen, sheet, light, in one variant): each with its
     own sensor noise, the held sheet moving a little between them."""
     what, name, extra, pipelines, seed = job
@@ -101,8 +123,9 @@ def collect(job):
         batch_rng = frame_rng(seed, tag, b)
         if what == 'condition':
             variant, digit = _variant(CONDITIONS, name, batch_rng), digits[b]
-        elif what == 'glyph':
-            digit = GLYPH_KINDS[name](batch_rng)
+        elif what in ('glyph', 'printed'):
+            digit = (GLYPH_KINDS[name](batch_rng) if what == 'glyph' else
+                     held_out_printed_digit(int(printed_labels(b + 1)[b]), batch_rng))
             condition = list(CONDITIONS)[int(batch_rng.integers(len(CONDITIONS)))]
             variant = _variant(CONDITIONS, condition, batch_rng)
         else:
@@ -115,13 +138,16 @@ def collect(job):
             if what == 'condition':
                 frame, _ = render_condition(name, digit, rng, variant, strokes=strokes,
                                             camera_rng=camera)
-            elif what == 'glyph':
-                frame, _ = render_condition(condition, digit, rng, variant, camera_rng=camera)
+            elif what in ('glyph', 'printed'):
+                # A printed face keeps its own strokes: the pen would redraw it as handwriting.
+                frame, _ = render_condition(condition, digit, rng, variant, camera_rng=camera,
+                                            strokes='pen' if what == 'glyph' else 'mnist')
                 variant_name = condition
             else:
                 frame, _ = render_blank(name, rng, variant, camera_rng=camera)
             collector.seconds[-1] += time.perf_counter() - started
-            collector.add(index, frame, variant_name if what == 'glyph' else variant, pipelines)
+            collector.add(index, frame, variant_name if what in ('glyph', 'printed') else variant,
+                          pipelines)
     return collector
 
 

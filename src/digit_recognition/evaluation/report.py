@@ -7,10 +7,12 @@ import time
 import numpy as np
 
 from digit_recognition.evaluation.photos import evaluate_photos
-from digit_recognition.evaluation.pipelines import default_index, GLYPH_KINDS, run_jobs
+from digit_recognition.evaluation.pipelines import (default_index, GLYPH_KINDS, PRINTED,
+                                                    PRINTED_ROW, printed_labels, run_jobs)
 from digit_recognition.evaluation.scoring import (BATCH, calibration, confusion_matrix, NO_DIGIT,
-                                                  not_a_digit_class, predict, score_batches,
-                                                  threshold_sweep, top_correct)
+                                                  mean_curve, not_a_digit_class, outcomes,
+                                                  predict, risk_coverage, score_batches,
+                                                  still_decisions, threshold_sweep, top_correct)
 from digit_recognition.simulation.blanks import BLANK_KINDS
 from digit_recognition.simulation.pen import pen_redraw
 
@@ -40,7 +42,9 @@ def evaluate_matrix(options, pipelines, classifiers, digits, labels, timing):
     """Every condition in every stroke style, and every non-digit kind: outcomes per batch.
     Returns (conditions, non_digits, calibration rows, confusion rows, misread crops)."""
     jobs = [('condition', name, (strokes, digits), pipelines, options.seed)
-            for strokes in options.strokes for name in options.conditions]
+            for strokes in options.strokes for name in options.conditions if name != PRINTED]
+    if PRINTED in options.conditions:
+        jobs.append(('printed', PRINTED_ROW, len(digits), pipelines, options.seed))
     batches = options.blank // BATCH
     if batches:
         jobs += [('blank', kind, batches, pipelines, options.seed) for kind in HAND_KINDS]
@@ -54,8 +58,10 @@ def evaluate_matrix(options, pipelines, classifiers, digits, labels, timing):
     shown, published, misread, default_rows = [], [], [], []
     for (what, name, extra, _, _), collector in zip(jobs, collectors):
         count = len(collector.variants) // BATCH
-        is_condition = what == 'condition'
-        truth = labels if is_condition else np.full(count, NO_DIGIT)
+        is_condition = what in ('condition', 'printed')
+        truth = {'condition': labels, 'printed': printed_labels(count)}.get(
+            what, np.full(count, NO_DIGIT))
+        row = condition_name(name, extra[0]) if what == 'condition' else name
         variants = collector.variants[::BATCH]
         started = time.perf_counter()
         result, decisions = score_batches(pipelines, classifiers, collector, truth, variants,
@@ -72,7 +78,7 @@ def evaluate_matrix(options, pipelines, classifiers, digits, labels, timing):
             seen[p.name]['correct'].append(
                 top_correct(decisions[p.name], truth, not_a_digit_class(model)))
         if is_condition:
-            conditions[condition_name(name, extra[0])] = result
+            conditions[row] = result
             shown.append(truth)
             published.append(decisions[default]['digit'])
             wrong = np.flatnonzero(decisions[default]['published']
@@ -86,7 +92,7 @@ def evaluate_matrix(options, pipelines, classifiers, digits, labels, timing):
                      'hand_holding': 'a hand holding blank paper'}.get(name, name)
             non_digits[label if what == 'glyph' or name in HAND_KINDS
                        else f'blank: {name}'] = result
-        print(f'evaluate: {what} {condition_name(name, extra[0]) if is_condition else name}: '
+        print(f'evaluate: {what} {row}: '
               f'{len(collector.variants)} frames in {collector.seconds.sum():.0f} s',
               file=sys.stderr, flush=True)
     calibrations = {name: calibration(np.concatenate(s['confidence']),
@@ -96,6 +102,17 @@ def evaluate_matrix(options, pipelines, classifiers, digits, labels, timing):
     sweep = threshold_sweep(default_rows, SWEEP, not_a_digit_class(
         classifiers[pipelines[default_index(pipelines)].model]))
     return conditions, non_digits, calibrations, matrix, misread, sweep
+
+
+def mnist_published(classifiers, images, labels, min_confidence):
+    """Each model on the MNIST test digits as still images (a batch of five copies of each):
+    published right / wrong / silent at min_confidence, and the risk-coverage curve."""
+    result = {}
+    for name, classifier in classifiers.items():
+        decided = still_decisions(predict(classifier, images), min_confidence)
+        result[name] = outcomes(decided, labels) | {'risk_coverage': risk_coverage(
+            decided, labels, not_a_digit_class(classifier), min_confidence)}
+    return result
 
 
 def build_report(options, pipelines, classifiers, test_images, test_labels):
@@ -121,8 +138,12 @@ def build_report(options, pipelines, classifiers, test_images, test_labels):
     report.update(
         mnist={name: float((predict(c, test_images).argmax(axis=1) == test_labels).mean())
                for name, c in classifiers.items()},
+        mnist_published=mnist_published(classifiers, test_images, test_labels,
+                                        options.min_confidence),
         pen_redraw=redraw_accuracy(classifiers, digits, labels),
         conditions=conditions, mean=mean_over(pipelines, conditions),
+        risk_coverage_mean={p.name: mean_curve(r[p.name]['risk_coverage']
+                                               for r in conditions.values()) for p in pipelines},
         non_digits=non_digits, calibration=calibrations, min_confidence_sweep=sweep)
     report['confusion'] = matrix.tolist()
     report['timing'] = timing

@@ -12,6 +12,8 @@ from digit_recognition.core.decision import judge, NOT_A_DIGIT
 BATCH = 5  # frames of one digit per batch, as the classifier node's default batch_size
 NO_DIGIT = -1  # label of a batch with nothing to read; decided class of a silent batch
 CALIBRATION_BINS = 15
+# min_confidence values at which each row's risk-coverage curve is stored and drawn.
+CURVE_THRESHOLDS = np.round(np.linspace(0.0, 1.0, 101), 2)
 
 
 def batch_decisions(probabilities: np.ndarray, found: np.ndarray,
@@ -41,6 +43,61 @@ def batch_decisions(probabilities: np.ndarray, found: np.ndarray,
         if kind == 'digit':
             published[b], digit[b] = True, chosen
     return dict(published=published, digit=digit, top=top, confidence=confidence)
+
+
+def still_decisions(probabilities: np.ndarray, min_confidence: float) -> dict:
+    """batch_decisions() for still images: each row of probabilities [N, C] is its own batch
+    (five copies of one crop have its probabilities as their mean)."""
+    top = probabilities.argmax(axis=1)
+    confidence = probabilities.max(axis=1).astype(float)
+    not_a_digit = NOT_A_DIGIT if probabilities.shape[1] > NOT_A_DIGIT else None
+    published = (top != not_a_digit) & (confidence >= min_confidence)
+    return dict(published=published, digit=np.where(published, top, NO_DIGIT), top=top,
+                confidence=confidence)
+
+
+def risk_coverage(decisions: dict, labels: np.ndarray, not_a_digit: Optional[int],
+                  min_confidence: float) -> dict:
+    """The selective reader's risk-coverage curve on one row of batches, as min_confidence
+    sweeps: a batch is published when its top class is a digit whose confidence reaches it.
+
+    coverage: published batches over all batches; risk: published wrong over published.
+    aurc: the area under risk against coverage from 0 to max_coverage (the coverage at
+    min_confidence 0: batches with no crop or "not a digit" on top are never published), the
+    mean risk of the best-ranked batches (Geifman & El-Yaniv 2017); lower is better, and it
+    is read beside max_coverage (a reader that publishes less has less area to gather).
+    right / wrong: shares of all batches published right and wrong at each of
+    CURVE_THRESHOLDS; default: the operating point at min_confidence.
+    """
+    top, confidence = decisions['top'], np.nan_to_num(decisions['confidence'], nan=-1.0)
+    publishable = (top != NO_DIGIT) & (top != not_a_digit)
+    correct = top == labels
+    total = max(len(labels), 1)
+    order = np.argsort(-confidence[publishable], kind='stable')
+    wrong_so_far = np.cumsum(~correct[publishable][order])
+    risk = wrong_so_far / np.arange(1, len(order) + 1)
+    at = {}
+    for threshold in (*CURVE_THRESHOLDS, min_confidence):
+        published = publishable & (confidence >= threshold)
+        at[float(threshold)] = (float((published & correct).sum() / total),
+                                float((published & ~correct).sum() / total))
+    return dict(aurc=float(risk.sum() / total), max_coverage=float(len(order) / total),
+                thresholds=CURVE_THRESHOLDS.tolist(),
+                right=[at[float(t)][0] for t in CURVE_THRESHOLDS],
+                wrong=[at[float(t)][1] for t in CURVE_THRESHOLDS],
+                default=dict(min_confidence=float(min_confidence), right=at[min_confidence][0],
+                             wrong=at[min_confidence][1]))
+
+
+def mean_curve(curves) -> dict:
+    """The mean of several rows' risk_coverage() results, as the mean row of a table."""
+    curves = list(curves)
+    mean = lambda key: np.mean([c[key] for c in curves], axis=0)  # noqa: E731
+    default = curves[0]['default'] | {key: float(np.mean([c['default'][key] for c in curves]))
+                                      for key in ('right', 'wrong')}
+    return dict(aurc=float(mean('aurc')), max_coverage=float(mean('max_coverage')),
+                thresholds=curves[0]['thresholds'], right=mean('right').tolist(),
+                wrong=mean('wrong').tolist(), default=default)
 
 
 def outcomes(decisions: dict, labels: np.ndarray) -> dict:
@@ -152,7 +209,10 @@ def score_batches(pipelines, classifiers, collector, labels, variants, min_confi
         decisions[pipeline.name] = decided
         result[pipeline.name] = outcomes(decided, labels) | {
             'found': float(collector.found[p].mean()),
-            'variants': by_variant(decided, labels, variants)}
+            'variants': by_variant(decided, labels, variants),
+            'risk_coverage': risk_coverage(decided, labels,
+                                           not_a_digit_class(classifiers[pipeline.model]),
+                                           min_confidence)}
     return result, decisions
 
 

@@ -67,6 +67,32 @@ def photos_tables(pipelines, real):
     return sizes, per_writer
 
 
+def curve_cell(curve):
+    """AURC, the most a row can publish, and the default's published right / wrong, %."""
+    point = curve['default']
+    return (f'{100 * curve["aurc"]:.3f} · {100 * curve["max_coverage"]:.0f} · '
+            f'{100 * point["right"]:.1f} / {100 * point["wrong"]:.1f}')
+
+
+def risk_coverage_table(pipelines, report):
+    """Per model (the tutorial's MLP left out): AURC, coverage at min_confidence 0, and the
+    default operating point, on the mean of the condition rows, the photos, MNIST test and
+    every condition row."""
+    models = [p for p in pipelines if p.model != 'MLP']
+    rows = [('**mean of the condition rows**',
+             [curve_cell(report['risk_coverage_mean'][p.name]) for p in models])]
+    for side, result in report.get('real', {}).get('sizes', {}).items():
+        rows.append((f'real photos, {PHOTO_SIZES[int(side)]} ({side} px)',
+                     [curve_cell(result[p.name]['risk_coverage']) for p in models]))
+    rows.append(('MNIST test, stills',
+                 [curve_cell(report['mnist_published'][p.model]['risk_coverage'])
+                  for p in models]))
+    rows += [(name, [curve_cell(result[p.name]['risk_coverage']) for p in models])
+             for name, result in report['conditions'].items()]
+    return markdown_table('AURC % · max. published % · at the default: right / wrong %',
+                          column_names(models), rows)
+
+
 def print_report(report, pipelines, matrix, timing):
     default = pipelines[default_index(pipelines)]
     print(f'\nseed {report["seed"]}; {report["count"]} MNIST test digits per condition (the '
@@ -100,11 +126,17 @@ def print_report(report, pipelines, matrix, timing):
         print(sizes)
         print(f'\npublished right per writer, {default.name}:\n')
         print(writers)
+    print('\nrisk-coverage, min_confidence swept 0-1 (AURC: area under wrong/published against '
+          'published, lower is better; read it beside the most a model publishes):\n')
+    print(risk_coverage_table(pipelines, report))
     print('\nthe models alone, on MNIST and on the sampled digits as the pen redraws them '
           '(no camera, argmax: what the redrawing costs):\n')
-    print(markdown_table('model', [f'MNIST test ({report["mnist_digits"]})',
+    print(markdown_table('model', [f'MNIST test ({report["mnist_digits"]}), top-1',
+                                   f'MNIST test at min_confidence {report["min_confidence"]}: '
+                                   'right / wrong / silent %',
                                    f'pen redraw ({report["count"]})'], [
-        (name, [f'{100 * accuracy:.2f} %', f'{100 * report["pen_redraw"][name]:.2f} %'])
+        (name, [f'{100 * accuracy:.2f} %', outcome_cell(report['mnist_published'][name]),
+                f'{100 * report["pen_redraw"][name]:.2f} %'])
         for name, accuracy in report['mnist'].items()]))
     print(f'\nconfusion matrix of batches, {default.name}, all conditions:\n')
     print(format_confusion(matrix))
