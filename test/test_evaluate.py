@@ -117,3 +117,49 @@ def test_evaluate_reports_a_missing_model_in_one_line(tmp_path):
     assert result.returncode == 1
     assert 'Traceback' not in result.stderr
     assert 'model file not found' in result.stderr
+
+
+def test_compare_reads_the_same_crops_and_every_row_has_a_risk_coverage_curve(tmp_path):
+    from digit_recognition.core.model import BUNDLED_MODEL
+    train, test = split_sample()
+    data = write_mnist_dir(tmp_path / 'mnist', train, test)
+    out = tmp_path / 'out'
+    other = BUNDLED_MODEL.with_suffix('.tflite')
+    result = run_evaluate('--data', data, '--count', 20, '--blank', 5, '--conditions',
+                          'plain,printed_digits', '--compare', other, '--output', out,
+                          '--workers', 2)
+    assert result.returncode == 0, result.stderr
+    stdout = result.stdout
+    assert '| condition | tutorial | CNN flatfield (default) | mnist_cnn.tflite flatfield |' in stdout
+    assert '| printed digits, unseen typefaces | ' in stdout
+    assert '| **mean of the condition rows** | ' in stdout and '| MNIST test, stills | ' in stdout
+    assert (out / 'risk_coverage.png').read_bytes()[:4] == b'\x89PNG'
+    report = json.loads((out / 'evaluation.json').read_text())
+    compared = 'mnist_cnn.tflite flatfield'
+    for row in report['conditions'].values():
+        # The bundled .keras and its .tflite twin on the very same crops decide alike.
+        assert row[compared]['right'] == pytest.approx(row['CNN flatfield']['right'])
+        curve = row['CNN flatfield']['risk_coverage']
+        published = np.add(curve['right'], curve['wrong'])
+        assert (np.diff(published) <= 1e-9).all()  # a higher bar never publishes more
+        assert curve['default']['right'] == pytest.approx(row['CNN flatfield']['right'])
+        assert 0 <= curve['aurc'] <= curve['max_coverage'] <= 1
+    assert set(report['risk_coverage_mean']) == {p['name'] for p in report['pipelines']}
+
+
+def test_risk_coverage_ranks_by_confidence_and_stops_where_nothing_more_is_published():
+    from digit_recognition.evaluation.scoring import NO_DIGIT, risk_coverage
+    # Six batches shown 1: two sure and right, a wrong one in the middle, one right, one
+    # read as not-a-digit (10) and one without a crop: never published at any bar.
+    decisions = dict(top=np.array([1, 1, 7, 1, 10, NO_DIGIT]),
+                     confidence=np.array([0.99, 0.97, 0.8, 0.6, 0.9, np.nan]))
+    curve = risk_coverage(decisions, np.full(6, 1), 10, 0.9)
+    assert curve['max_coverage'] == pytest.approx(4 / 6)
+    # Risks after 1, 2, 3 and 4 published: 0, 0, 1/3, 1/4; the area over coverage steps of 1/6.
+    assert curve['aurc'] == pytest.approx((0 + 0 + 1 / 3 + 1 / 4) / 6)
+    # Wrong among all six after 1, 2, 3 and 4 published: 0, 0, 1/6, 1/6.
+    assert curve['augrc'] == pytest.approx((0 + 0 + 1 / 6 + 1 / 6) / 6)
+    assert curve['default'] == dict(min_confidence=0.9, right=pytest.approx(2 / 6), wrong=0.0)
+    at_half = curve['thresholds'].index(0.5)
+    assert (curve['right'][at_half], curve['wrong'][at_half]) == (pytest.approx(3 / 6),
+                                                                  pytest.approx(1 / 6))

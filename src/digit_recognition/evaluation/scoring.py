@@ -66,6 +66,8 @@ def risk_coverage(decisions: dict, labels: np.ndarray, not_a_digit: Optional[int
     min_confidence 0: batches with no crop or "not a digit" on top are never published), the
     mean risk of the best-ranked batches (Geifman & El-Yaniv 2017); lower is better, and it
     is read beside max_coverage (a reader that publishes less has less area to gather).
+    augrc: the area under the generalized risk (published wrong over all batches) against
+    coverage (Traub et al. 2024), which does not reward publishing less.
     right / wrong: shares of all batches published right and wrong at each of
     CURVE_THRESHOLDS; default: the operating point at min_confidence.
     """
@@ -81,7 +83,8 @@ def risk_coverage(decisions: dict, labels: np.ndarray, not_a_digit: Optional[int
         published = publishable & (confidence >= threshold)
         at[float(threshold)] = (float((published & correct).sum() / total),
                                 float((published & ~correct).sum() / total))
-    return dict(aurc=float(risk.sum() / total), max_coverage=float(len(order) / total),
+    return dict(aurc=float(risk.sum() / total), augrc=float(wrong_so_far.sum() / total ** 2),
+                max_coverage=float(len(order) / total),
                 thresholds=CURVE_THRESHOLDS.tolist(),
                 right=[at[float(t)][0] for t in CURVE_THRESHOLDS],
                 wrong=[at[float(t)][1] for t in CURVE_THRESHOLDS],
@@ -95,7 +98,7 @@ def mean_curve(curves) -> dict:
     mean = lambda key: np.mean([c[key] for c in curves], axis=0)  # noqa: E731
     default = curves[0]['default'] | {key: float(np.mean([c['default'][key] for c in curves]))
                                       for key in ('right', 'wrong')}
-    return dict(aurc=float(mean('aurc')), max_coverage=float(mean('max_coverage')),
+    return dict(aurc=float(mean('aurc')), augrc=float(mean('augrc')), max_coverage=float(mean('max_coverage')),
                 thresholds=curves[0]['thresholds'], right=mean('right').tolist(),
                 wrong=mean('wrong').tolist(), default=default)
 

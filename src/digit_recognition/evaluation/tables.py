@@ -68,9 +68,10 @@ def photos_tables(pipelines, real):
 
 
 def curve_cell(curve):
-    """AURC, the most a row can publish, and the default's published right / wrong, %."""
+    """AURC, AUGRC, the most a row can publish, and the default's published right / wrong, %."""
     point = curve['default']
-    return (f'{100 * curve["aurc"]:.3f} · {100 * curve["max_coverage"]:.0f} · '
+    return (f'{100 * curve["aurc"]:.3f} · {100 * curve["augrc"]:.3f} · '
+            f'{100 * curve["max_coverage"]:.0f} · '
             f'{100 * point["right"]:.1f} / {100 * point["wrong"]:.1f}')
 
 
@@ -89,7 +90,8 @@ def risk_coverage_table(pipelines, report):
                   for p in models]))
     rows += [(name, [curve_cell(result[p.name]['risk_coverage']) for p in models])
              for name, result in report['conditions'].items()]
-    return markdown_table('AURC % · max. published % · at the default: right / wrong %',
+    return markdown_table('AURC % · AUGRC % · max. published % · at the default: right / '
+                          'wrong %',
                           column_names(models), rows)
 
 
@@ -127,7 +129,8 @@ def print_report(report, pipelines, matrix, timing):
         print(f'\npublished right per writer, {default.name}:\n')
         print(writers)
     print('\nrisk-coverage, min_confidence swept 0-1 (AURC: area under wrong/published against '
-          'published, lower is better; read it beside the most a model publishes):\n')
+          'published; AUGRC: under wrong/all batches, which does not reward publishing less; '
+          'lower is better):\n')
     print(risk_coverage_table(pipelines, report))
     print('\nthe models alone, on MNIST and on the sampled digits as the pen redraws them '
           '(no camera, argmax: what the redrawing costs):\n')
