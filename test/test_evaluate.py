@@ -130,7 +130,8 @@ def test_compare_reads_the_same_crops_and_every_row_has_a_risk_coverage_curve(tm
                           '--workers', 2)
     assert result.returncode == 0, result.stderr
     stdout = result.stdout
-    assert '| condition | tutorial | CNN flatfield (default) | mnist_cnn.tflite flatfield |' in stdout
+    assert ('| condition | tutorial | CNN flatfield (default) | mnist_cnn.tflite flatfield |'
+            in stdout)
     assert '| printed digits, unseen typefaces | ' in stdout
     assert '| **mean of the condition rows** | ' in stdout and '| MNIST test, stills | ' in stdout
     assert (out / 'risk_coverage.png').read_bytes()[:4] == b'\x89PNG'

@@ -108,9 +108,10 @@ def printed_labels(batches: int) -> np.ndarray:
 
 def collect(job):
     """Render and preprocess one job's frames: ('condition', name, strokes, digits), ('glyph',
-    kind, batches), ('printed', PRINTED, batches) or ('blank', kind, batches). Every batch is BATCH consecutive frames of a
-    video of one scene (one digit or glyph, pen, sheet, light, in one variant): each with its
-    own sensor noise, the held sheet moving a little between them."""
+    kind, batches), ('printed', PRINTED_ROW, batches) or ('blank', kind, batches). Every
+    batch is BATCH consecutive frames of a video of one scene (one digit or glyph, pen,
+    sheet, light, in one variant): each with its own sensor noise, the held sheet moving a
+    little between them."""
     what, name, extra, pipelines, seed = job
     if what == 'condition':
         strokes, digits = extra

@@ -98,7 +98,8 @@ def mean_curve(curves) -> dict:
     mean = lambda key: np.mean([c[key] for c in curves], axis=0)  # noqa: E731
     default = curves[0]['default'] | {key: float(np.mean([c['default'][key] for c in curves]))
                                       for key in ('right', 'wrong')}
-    return dict(aurc=float(mean('aurc')), augrc=float(mean('augrc')), max_coverage=float(mean('max_coverage')),
+    return dict(aurc=float(mean('aurc')), augrc=float(mean('augrc')),
+                max_coverage=float(mean('max_coverage')),
                 thresholds=curves[0]['thresholds'], right=mean('right').tolist(),
                 wrong=mean('wrong').tolist(), default=default)
 
