@@ -1,4 +1,4 @@
-"""Time of preprocess_frame() per 640x480 frame, per camera condition and threshold mode.
+"""Time of read_frame() per 640x480 frame, per camera condition and threshold mode.
 
     .venv/bin/python benchmarks/preprocess.py [--frames 40] [--repeats 5] [--output DIR]
 
@@ -24,14 +24,14 @@ import numpy as np
 import common
 from digit_recognition.core.image_encodings import decode_compressed, encode_jpeg, JPEG_FORMAT
 from digit_recognition.core.preprocessing import (
-    DEFAULT_THRESHOLD_MODE, PreprocessSettings, preprocess_frame)
+    DEFAULT_THRESHOLD_MODE, PreprocessSettings, read_frame)
 from digit_recognition.simulation.conditions import CONDITIONS, render_condition
 
 TARGET_MS = 1.0  # p50 per frame, default mode, in every condition
 TARGET_P99_MS = 3.0  # p99 per frame, default mode, in every condition
 COMPRESSED_TARGET_MS = 4.0  # p50 per 640x480 JPEG frame, decoding and preprocessing
 JPEG_QUALITY = 80  # the camera's default jpeg_quality
-# The preprocess node's default threshold (for fixed) and roi_size.
+# The preprocess node's default threshold and roi_size.
 THRESHOLD, ROI_SIZE = PreprocessSettings().threshold, PreprocessSettings().roi_size
 DECODE_ONLY = 'JPEG decoding alone'
 FROM_JPEG = f'{DEFAULT_THRESHOLD_MODE} from JPEG (decoding + preprocessing)'
@@ -53,10 +53,18 @@ def render_frames(count, seed=0):
             for condition in CONDITIONS}
 
 
+def crop_of(frame, threshold, roi_size, threshold_mode, normalization):
+    """The crop read_frame() finds with these settings (None: no digit)."""
+    return read_frame(frame, PreprocessSettings(threshold, roi_size, threshold_mode,
+                                                normalization)).crop
+
+
 def load_baseline(path):
-    """preprocess_frame of another version of core/preprocessing: its folder (the stage
-    modules, e.g. from `git archive REV src/digit_recognition/core/preprocessing`), or the
-    single file it was before the split (`git show REV:src/.../core/preprocessing.py`)."""
+    """crop_of(frame, threshold, roi_size, threshold_mode, normalization) of another
+    version of core/preprocessing: its folder (the stage modules, e.g. from `git archive REV
+    src/digit_recognition/core/preprocessing`), or the single file it was before the split
+    (`git show REV:src/.../core/preprocessing.py`); versions since issue 31 have read_frame
+    only."""
     path = Path(path)
     name = 'baseline_preprocessing'
     if path.is_dir():  # a package: its relative imports resolve inside it
@@ -67,7 +75,11 @@ def load_baseline(path):
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
-    return module.preprocess_frame
+    if hasattr(module, 'preprocess_frame'):
+        return module.preprocess_frame
+    return lambda frame, threshold, roi_size, threshold_mode, normalization: module.read_frame(
+        frame, module.PreprocessSettings(threshold, roi_size, threshold_mode,
+                                         normalization)).crop
 
 
 def time_modes(frames, repeats, baseline=None):
@@ -81,15 +93,15 @@ def time_modes(frames, repeats, baseline=None):
             for frame, jpeg in zip(condition_frames, jpegs[condition]):
                 for mode, (threshold_mode, normalization) in MODES.items():
                     started = time.perf_counter()
-                    preprocess_frame(frame, THRESHOLD, ROI_SIZE, threshold_mode, normalization)
+                    crop_of(frame, THRESHOLD, ROI_SIZE, threshold_mode, normalization)
                     times[mode][condition].append(1000 * (time.perf_counter() - started))
                 started = time.perf_counter()
                 decode_compressed(JPEG_FORMAT, jpeg)
                 times[DECODE_ONLY][condition].append(1000 * (time.perf_counter() - started))
                 started = time.perf_counter()
                 # As the node decodes when no overlay is wanted: brightness only.
-                preprocess_frame(decode_compressed(JPEG_FORMAT, jpeg, grey=True), THRESHOLD,
-                                 ROI_SIZE, DEFAULT_THRESHOLD_MODE, 'mnist')
+                crop_of(decode_compressed(JPEG_FORMAT, jpeg, grey=True), THRESHOLD,
+                        ROI_SIZE, DEFAULT_THRESHOLD_MODE, 'mnist')
                 times[FROM_JPEG][condition].append(1000 * (time.perf_counter() - started))
                 if baseline:
                     started = time.perf_counter()
@@ -127,7 +139,7 @@ def plot(times):
                  label=f'target from JPEG {COMPRESSED_TARGET_MS} ms')
     axis.set_yticks(np.arange(len(conditions)) + width, conditions)
     axis.invert_yaxis()
-    axis.set_xlabel('preprocess_frame, p50 ms per 640x480 frame')
+    axis.set_xlabel('read_frame, p50 ms per 640x480 frame')
     axis.legend()
     figure.tight_layout()
     return figure

@@ -50,6 +50,15 @@ def mnist_sample():
         return data['images'], data['labels']
 
 
+def faint_digit(images, seed=3, contrast=0.25):
+    """A bgr8 640x480 frame of a digit of the MNIST sample (images[3]) drawn `contrast` times
+    as dark as render_frame draws it: at 0.25, faint pencil, about 40 grey levels under the
+    paper's 200."""
+    from digit_recognition.training.synthetic_frames import render_frame
+    return render_frame(images[3], digit_size=160, rng=np.random.default_rng(seed),
+                        contrast=contrast)
+
+
 @pytest.fixture(scope='session')
 def bundled_classifier():
     from digit_recognition.core.model import load_classifier

@@ -112,35 +112,37 @@ def one_hot_predictions(digit, confidence):
 
 
 def test_decider_gives_a_verdict_per_full_batch_and_gates_on_confidence():
-    from digit_recognition.core.decision import DigitDecider
+    from digit_recognition.core.decision import DecisionSettings, DigitDecider
     crop = np.zeros((28, 28), np.uint8)
-    decider = DigitDecider(one_hot_predictions(7, 0.95), 3, 0.5, min_confidence=0.9)
+    settings = DecisionSettings(batch_size=3, min_confidence=0.9, batch_timeout=0.5)
+    decider = DigitDecider(one_hot_predictions(7, 0.95), settings)
     verdicts = [decider.add(crop, 0.1 * i) for i in range(6)]
     assert verdicts[:2] == [None, None] and verdicts[3:5] == [None, None]
     assert verdicts[2].kind == 'digit' and verdicts[2].digit == 7
     assert verdicts[2].confidence == pytest.approx(0.95)
-    decider.min_confidence = 0.99
-    assert [decider.add(crop, 1.0 + 0.1 * i) for i in range(3)][-1].kind == 'unsure'
+    decider.add(crop, 0.9)  # half a batch, kept: only the confidence gate changes
+    decider.configure(settings._replace(min_confidence=0.99))
+    assert [decider.add(crop, 1.0 + 0.1 * i) for i in range(2)][-1].kind == 'unsure'
 
 
 def test_decider_refuses_outputs_that_are_not_probabilities():
-    from digit_recognition.core.decision import DigitDecider
-    decider = DigitDecider(lambda batch: np.full((len(batch), 10), np.nan, np.float32), 1,
-                           None, min_confidence=0.0)
+    from digit_recognition.core.decision import DecisionSettings, DigitDecider
+    decider = DigitDecider(lambda batch: np.full((len(batch), 10), np.nan, np.float32),
+                           DecisionSettings(1, 0.0, None))
     verdict = decider.add(np.zeros((28, 28), np.uint8))
     assert verdict.kind == 'refused' and verdict.digit is None and 'NaN' in verdict.reason
 
 
 def test_decider_reconfigured_starts_a_new_batch():
-    from digit_recognition.core.decision import DigitDecider
+    from digit_recognition.core.decision import DecisionSettings, DigitDecider
     crop = np.zeros((28, 28), np.uint8)
-    decider = DigitDecider(one_hot_predictions(3, 1.0), 3, None, min_confidence=0.5)
+    decider = DigitDecider(one_hot_predictions(3, 1.0), DecisionSettings(3, 0.5, None))
     decider.add(crop)
     decider.add(crop)
-    decider.reconfigure(batch_size=2)
+    decider.configure(DecisionSettings(2, 0.5, None))
     assert decider.add(crop) is None  # the two crops before were dropped
     assert decider.add(crop).digit == 3
-    assert decider.batch_size == 2
+    assert decider.settings.batch_size == 2
 
 
 # --- 11-output models: digits 0-9 and class 10, "not a digit" ---
@@ -170,12 +172,12 @@ def test_decide_on_eleven_outputs_says_not_a_digit_by_the_batch_mean():
 
 @pytest.mark.parametrize('min_confidence', [0.0, 0.5, 0.99, 1.0])
 def test_decider_never_publishes_a_batch_read_as_not_a_digit(min_confidence):
-    from digit_recognition.core.decision import DigitDecider, NOT_A_DIGIT
+    from digit_recognition.core.decision import DecisionSettings, DigitDecider, NOT_A_DIGIT
     crop = np.zeros((28, 28), np.uint8)
     # Even a barely winning not-a-digit class, at any min_confidence: never 'digit'.
     for confidence in (0.999, 0.5, 0.2):
         decider = DigitDecider(lambda batch, c=confidence: rows_saying(NOT_A_DIGIT, c, len(batch)),
-                               3, None, min_confidence)
+                               DecisionSettings(3, min_confidence, None))
         verdicts = [decider.add(crop) for _ in range(3)]
         assert verdicts[:2] == [None, None]
         verdict = verdicts[2]
@@ -186,27 +188,27 @@ def test_decider_never_publishes_a_batch_read_as_not_a_digit(min_confidence):
 
 
 def test_decider_publishes_a_digit_from_eleven_outputs_and_gates_it_on_confidence():
-    from digit_recognition.core.decision import DigitDecider
+    from digit_recognition.core.decision import DecisionSettings, DigitDecider
     crop = np.zeros((28, 28), np.uint8)
-    decider = DigitDecider(lambda batch: rows_saying(7, 0.95, len(batch)), 2, None,
-                           min_confidence=0.9)
+    decider = DigitDecider(lambda batch: rows_saying(7, 0.95, len(batch)),
+                           DecisionSettings(2, 0.9, None))
     verdict = [decider.add(crop) for _ in range(2)][-1]
     assert verdict.kind == 'digit' and verdict.digit == 7
     assert verdict.confidence == pytest.approx(0.95)
-    decider.min_confidence = 0.96
+    decider.configure(DecisionSettings(2, 0.96, None))
     verdict = [decider.add(crop) for _ in range(2)][-1]
     assert verdict.kind == 'unsure' and verdict.digit == 7
 
 
 @pytest.mark.parametrize('columns', [9, 12, 20])
 def test_outputs_neither_ten_nor_eleven_wide_are_refused(columns):
-    from digit_recognition.core.decision import DigitDecider
+    from digit_recognition.core.decision import DecisionSettings, DigitDecider
     probabilities = rows_saying(3, 0.95, 4, columns)
     check_probabilities(probabilities)  # probabilities, but from no model of ours
     with pytest.raises(NotProbabilitiesError, match=str(columns)):
         decide(probabilities)
-    decider = DigitDecider(lambda batch: rows_saying(3, 0.95, len(batch), columns), 1, None,
-                           min_confidence=0.0)
+    decider = DigitDecider(lambda batch: rows_saying(3, 0.95, len(batch), columns),
+                           DecisionSettings(1, 0.0, None))
     verdict = decider.add(np.zeros((28, 28), np.uint8))
     assert verdict.kind == 'refused'
     assert verdict.digit is None and verdict.confidence is None
@@ -214,12 +216,12 @@ def test_outputs_neither_ten_nor_eleven_wide_are_refused(columns):
 
 
 def test_ten_output_models_still_decide_digits():
-    from digit_recognition.core.decision import DigitDecider
+    from digit_recognition.core.decision import DecisionSettings, DigitDecider
     # Even class 9, the last column of a 10-output model, is a digit there.
     assert decide(rows_saying(9, 0.8, columns=10)) == (9, pytest.approx(0.8))
     crop = np.zeros((28, 28), np.uint8)
     for digit in (0, 9):
-        decider = DigitDecider(one_hot_predictions(digit, 0.95), 1, None, min_confidence=0.9)
+        decider = DigitDecider(one_hot_predictions(digit, 0.95), DecisionSettings(1, 0.9, None))
         verdict = decider.add(crop)
         assert verdict.kind == 'digit' and verdict.digit == digit
         assert verdict.confidence == pytest.approx(0.95)

@@ -13,7 +13,7 @@ from std_msgs.msg import Float32, Int32
 
 from conftest import spin_until
 from digit_recognition.core.overlay import draw_overlay
-from digit_recognition.core.preprocessing import read_frame
+from digit_recognition.core.preprocessing import PreprocessSettings, read_frame
 from digit_recognition.nodes.classifier_node import ClassifierNode
 from digit_recognition.nodes.preprocess_node import PreprocessNode
 from digit_recognition.ros.messages import digit_reading_type
@@ -247,7 +247,7 @@ def test_overlay_shows_the_latest_reading(harness, ros_context):
     readings = tester.create_publisher(DigitReading, 'digit_reading', 10)
     image = grey_square_frame(ink=40)
     frame = BRIDGE.cv2_to_imgmsg(image, encoding='bgr8')
-    reading = read_frame(image, node._current_settings())
+    reading = read_frame(image, node._params.settings(PreprocessSettings))
 
     def overlay_showing(digit, confidence):
         return draw_overlay(image, reading.roi, True, digit, confidence, reading.digit_box)

@@ -22,12 +22,17 @@ from rcl_interfaces.msg import (
 from rcl_interfaces.srv import GetParameters, SetParameters
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
+from sensor_msgs.msg import Image
 from std_msgs.msg import Int32
 
 from conftest import launch_command, REPO, spin_until, start, stop
+from digit_recognition.core.image_encodings import image_from_msg
 from digit_recognition.core.overlay import FOUND
+from digit_recognition.core.preprocessing import THRESHOLD_MEANINGS, THRESHOLD_MODES
 from digit_recognition.operator_tools.viewer.view import (
-    crop_path, parent_namespace, resolve_node_name, ThresholdSync, TITLE, to_ppm)
+    crop_path, parent_namespace, resolve_node_name, Status, ThresholdSync, TITLE, to_ppm,
+    ViewerState)
+from digit_recognition.training.synthetic_frames import render_frame
 
 NAMESPACE = '/viewer_test'
 X_TOOLS = ('Xvfb', 'xdotool', 'import')
@@ -103,6 +108,22 @@ def test_threshold_sync_sends_the_latest_value_once_the_previous_is_answered():
     assert sync.set_done(True) is None
     assert sync.node_value == 105
     assert sync.node_changed(90)  # set elsewhere: the slider follows
+
+
+def test_the_status_line_says_what_the_threshold_means_in_each_mode():
+    status = Status('/preprocess')
+    assert status.text == 'waiting for /preprocess'
+    status.threshold_read()
+    assert status.text == 'connected to /preprocess'
+    for mode in THRESHOLD_MODES:
+        assert status.mode_read(mode) == THRESHOLD_MEANINGS[mode]
+        assert status.text == f'threshold_mode {mode}: the threshold is {THRESHOLD_MEANINGS[mode]}'
+    status.set_answered(300, False, 'out of range')
+    assert status.state is ViewerState.REJECTED
+    status.mode_read('fixed')  # a rejection stays shown until a set succeeds
+    assert status.state is ViewerState.REJECTED
+    status.set_answered(90, True)
+    assert status.text.startswith('threshold_mode fixed: ')
 
 
 def test_threshold_sync_keeps_the_node_value_when_a_set_is_rejected():
@@ -196,14 +217,22 @@ def threshold_parameter(value):
         type=ParameterType.PARAMETER_INTEGER, integer_value=value))
 
 
+def mode_parameter(mode):
+    return Parameter(name='threshold_mode', value=ParameterValue(
+        type=ParameterType.PARAMETER_STRING, string_value=mode))
+
+
 @pytest.fixture
 def operator(ros_context):
-    """A node of the test: reads and sets the preprocess node's threshold, hears `digit`."""
+    """A node of the test: reads and sets the preprocess node's threshold, hears `digit` and
+    the node's debug view of the ink."""
     executor = SingleThreadedExecutor(context=ros_context)
     node = Node('viewer_test', namespace=NAMESPACE, context=ros_context)
     executor.add_node(node)
     node.digits = []
+    node.binaries = []
     node.create_subscription(Int32, 'digit', lambda msg: node.digits.append(msg.data), 10)
+    node.create_subscription(Image, 'preprocess/debug/binary', node.binaries.append, 10)
     node.get_client = node.create_client(GetParameters, 'preprocess/get_parameters')
     node.set_client = node.create_client(SetParameters, 'preprocess/set_parameters')
     yield executor, node
@@ -233,26 +262,42 @@ def wait_for_line(executor, viewer, wanted, timeout_sec=15.0, anywhere=False):
     return found()
 
 
-def test_viewer_shows_the_pipeline_and_tunes_the_threshold(display, operator, tmp_path):
+def ink_view(executor, node):
+    """The node's debug view of the ink, once three more have come (the newest)."""
+    node.binaries.clear()
+    assert spin_until(executor, lambda: len(node.binaries) >= 3, 10.0)
+    return image_from_msg(node.binaries[-1], 'mono8')
+
+
+def test_viewer_shows_the_pipeline_and_tunes_the_threshold(display, operator, mnist_sample,
+                                                           tmp_path):
     executor, node = operator
+    # The camera replays one still frame of a 7: what the node shows changes only with its
+    # settings.
+    images, labels = mnist_sample
+    still = tmp_path / 'still'
+    still.mkdir()
+    cv2.imwrite(str(still / 'seven.png'), render_frame(
+        images[labels == 7][0], digit_size=160, rng=np.random.default_rng(0)))
     processes = [
         start(launch_command('classifier_node', 'classifier', NAMESPACE, {}, tmp_path)),
-        # fixed mode: the mode in which the threshold decides what is ink
-        start(launch_command('preprocess_node', 'preprocess', NAMESPACE,
-                             {'threshold_mode': 'fixed', 'threshold': 100}, tmp_path)),
+        # The defaults: threshold_mode flatfield, threshold 100.
+        start(launch_command('preprocess_node', 'preprocess', NAMESPACE, {}, tmp_path)),
     ]
     viewer = None
     try:
         assert spin_until(executor, lambda: node.count_publishers('digit') > 0, 60.0)
         processes.append(start(launch_command(
-            'camera_node', 'camera', NAMESPACE,
-            {'source': str(REPO / 'samples' / 'digits.mp4'), 'loop': True}, tmp_path)))
+            'camera_node', 'camera', NAMESPACE, {'source': str(still), 'loop': True},
+            tmp_path)))
         viewer = Viewer(display, tmp_path)
 
-        # (a) the window is up and has read the node's threshold
+        # (a) the window is up and has read the node's threshold and what it means
         window = viewer.find_window()
         assert window is not None, viewer.output()
         assert wait_for_line(executor, viewer, 'threshold ') == 'threshold 100', viewer.output()
+        assert wait_for_line(executor, viewer, 'threshold_mode ') == (
+            f'threshold_mode flatfield: {THRESHOLD_MEANINGS["flatfield"]}'), viewer.output()
 
         # (b) three presses of the right arrow on the slider: the node's threshold follows
         viewer.keys(window, 'Right', 'Right', 'Right')
@@ -285,7 +330,22 @@ def test_viewer_shows_the_pipeline_and_tunes_the_threshold(display, operator, tm
         assert crop is not None and crop.shape == (28, 28) and crop.max() == 255
         assert Path(saved.split(' ', 1)[1]).parent == tmp_path
 
-        # (e) q quits with status 0
+        # (e) in every mode the slider moves the node's threshold, and the ink it shows follows
+        for mode in THRESHOLD_MODES:
+            response = call(executor, node.set_client,
+                            SetParameters.Request(parameters=[mode_parameter(mode)]))
+            assert response.results[0].successful
+            assert wait_for_line(executor, viewer, f'threshold_mode {mode}: ') is not None, \
+                viewer.output()
+            views = []
+            for key, value in (('Home', 0), ('End', 255)):
+                viewer.keys(window, key)
+                assert spin_until(executor, lambda v=value: node_threshold(executor, node) == v,
+                                  10.0), viewer.output()
+                views.append(ink_view(executor, node))
+            assert not np.array_equal(*views), mode
+
+        # (f) q quits with status 0
         viewer.keys(window, 'q')
         assert viewer.process.wait(timeout=15) == 0, viewer.output()
     finally:

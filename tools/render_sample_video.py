@@ -20,13 +20,14 @@ import cv2
 import numpy as np
 
 from digit_recognition.core.model import load_classifier
-from digit_recognition.core.preprocessing import NORMALIZATIONS, preprocess_frame, THRESHOLD_MODES
+from digit_recognition.core.preprocessing import (
+    NORMALIZATIONS, PreprocessSettings, read_frame, THRESHOLD_MODES)
+from digit_recognition.core.sizes import CROP_SIZE, FRAME_SIZE
 from digit_recognition.core.sources import read_video_frames
 from digit_recognition.training.mnist import load_mnist
 from digit_recognition.training.synthetic_frames import render_frame, ROI_SIZE
 
 REPO = Path(__file__).resolve().parents[1]
-FRAME_SIZE = (640, 480)
 FPS = 20
 FRAMES_PER_DIGIT = 10
 DIGIT_SIZE = 200
@@ -39,14 +40,14 @@ def tutorial_crop(frame):
     gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
     _, binary = cv2.threshold(gray, THRESHOLD, 255, cv2.THRESH_BINARY_INV)
     top, left = (gray.shape[0] - ROI_SIZE) // 2, (gray.shape[1] - ROI_SIZE) // 2
-    return cv2.resize(binary[top:top + ROI_SIZE, left:left + ROI_SIZE], (28, 28),
+    return cv2.resize(binary[top:top + ROI_SIZE, left:left + ROI_SIZE], (CROP_SIZE, CROP_SIZE),
                       interpolation=cv2.INTER_AREA)
 
 
 def all_crops(frame):
     """Crops of one frame by the tutorial and by every preprocessing mode; None: no digit."""
     return [tutorial_crop(frame)] + [
-        preprocess_frame(frame, THRESHOLD, ROI_SIZE, mode, normalization)
+        read_frame(frame, PreprocessSettings(THRESHOLD, ROI_SIZE, mode, normalization)).crop
         for mode, normalization in itertools.product(THRESHOLD_MODES, NORMALIZATIONS)]
 
 

@@ -7,7 +7,7 @@ for the assumption that pairs each digit with the crops it was decided from.
 import numpy as np
 
 import common
-from digit_recognition.core.decision import DigitDecider
+from digit_recognition.core.decision import DecisionSettings, DigitDecider
 
 from .scenarios import MAX_FRAMERATE, NODES
 
@@ -21,8 +21,9 @@ def expected_digits(crops, settings, classifier, pad=0):
     its first one (copies of it here) shift the classifier's batches: the batch that holds
     them is left out.
     """
-    decider = DigitDecider(classifier.predict_batch, settings['batch_size'],
-                           settings['batch_timeout'], settings['min_confidence'],
+    decider = DigitDecider(classifier.predict_batch,
+                           DecisionSettings(**{name: settings[name]
+                                               for name in DecisionSettings._fields}),
                            classifier.probability_tolerance)
     unseen = [(None, crops[0][2])] * pad if crops else []
     decided = []

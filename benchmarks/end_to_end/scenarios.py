@@ -8,7 +8,7 @@ import yaml
 
 import common
 from digit_recognition.core.model import TUTORIAL_MODEL
-from digit_recognition.core.preprocessing import preprocess_frame
+from digit_recognition.core.preprocessing import PreprocessSettings, read_frame
 from digit_recognition.core.sources import read_video_frames
 from digit_recognition.simulation.conditions import CONDITIONS, render_condition
 from digit_recognition.training.synthetic_frames import blank_frame
@@ -138,18 +138,18 @@ class Videos:
 
     def expected_crops(self, lead, digits, settings, condition=None):
         """Frames of the video the preprocess node makes a crop of, with these settings."""
-        settings = tuple(settings[k] for k in ('threshold', 'roi_size', 'threshold_mode',
-                                               'normalization'))
+        settings = PreprocessSettings(**{name: settings[name]
+                                         for name in PreprocessSettings._fields})
         if condition is not None:  # as the camera decodes them: the codec changes the frames
             key = settings, lead, digits, condition
             if key not in self._yields:
                 self._yields[key] = sum(
-                    preprocess_frame(frame, *settings) is not None
+                    read_frame(frame, settings).crop is not None
                     for frame in read_video_frames(self.get(lead, digits, condition)))
             return self._yields[key]
         if settings not in self._yields:
             self._yields[settings] = [
-                [preprocess_frame(frame, *settings) is not None for frame in frames]
+                [read_frame(frame, settings).crop is not None for frame in frames]
                 for frames in (self.blanks, self.samples)]
         blanks, samples = self._yields[settings]
         return (sum(blanks[i % len(blanks)] for i in range(lead))

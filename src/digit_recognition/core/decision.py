@@ -124,39 +124,45 @@ class Verdict(NamedTuple):
     inference_sec: float  # the model call's time
 
 
+class DecisionSettings(NamedTuple):
+    """How crops become decisions, written once: the classifier node's parameters of the same
+    names (whose defaults these are), and what evaluation and calibration decide with."""
+
+    batch_size: int = 5  # crops per model call; one decision per batch
+    # A batch's digit is published when its mean probability reaches this.
+    min_confidence: float = 0.9
+    # Seconds between two crops (by capture stamp) that end a batch unfinished: the digit
+    # left the view. None: never.
+    batch_timeout: Optional[float] = 0.5
+
+
 class DigitDecider:
     """Crops in, digits out: batching, combining a batch's predictions, and the sanity and
     confidence gates, as the classifier node publishes and the benchmarks expect.
 
     `predict_batch` maps a [N, 28, 28] uint8 batch to [N, 10] or [N, 11] probabilities (the
     11th: not a digit). A digit is published when the batch's mean probability of it reaches
-    `min_confidence`: with a calibrated model, "publish only when at least this sure".
-    `min_confidence` may be changed at any time; `reconfigure()` starts a new batch with
-    another size or gap.
+    settings.min_confidence: with a calibrated model, "publish only when at least this sure".
+    `configure()` takes other settings at any time; another batch size or timeout starts a
+    new batch.
     """
 
-    def __init__(self, predict_batch: Callable[[np.ndarray], np.ndarray], batch_size: int,
-                 batch_timeout: Optional[float], min_confidence: float,
-                 tolerance: float = PROBABILITY_TOLERANCE):
+    def __init__(self, predict_batch: Callable[[np.ndarray], np.ndarray],
+                 settings: DecisionSettings, tolerance: float = PROBABILITY_TOLERANCE):
         self._predict_batch = predict_batch
-        self._batcher = CropBatcher(batch_size, batch_timeout)
-        self.min_confidence = min_confidence
+        self.settings = settings
+        self._batcher = CropBatcher(settings.batch_size, settings.batch_timeout)
         self.tolerance = tolerance
 
-    @property
-    def batch_size(self) -> int:
-        return self._batcher.batch_size
-
-    @property
-    def batch_timeout(self) -> Optional[float]:
-        return self._batcher.max_gap
-
-    def reconfigure(self, batch_size: Optional[int] = None,
-                    batch_timeout: Optional[float] = None) -> None:
-        """A new batcher; a batch already half filled would mix sizes, so it is dropped."""
-        self._batcher = CropBatcher(
-            self.batch_size if batch_size is None else batch_size,
-            self.batch_timeout if batch_timeout is None else batch_timeout)
+    def configure(self, settings: DecisionSettings) -> None:
+        """Decide with `settings` from now on; a batch already half filled would mix sizes or
+        gaps, so it is dropped when the batch size or timeout changes."""
+        if settings == self.settings:
+            return
+        if (settings.batch_size, settings.batch_timeout) != (self.settings.batch_size,
+                                                             self.settings.batch_timeout):
+            self._batcher = CropBatcher(settings.batch_size, settings.batch_timeout)
+        self.settings = settings
 
     def add(self, crop: np.ndarray, stamp_sec: Optional[float] = None) -> Optional[Verdict]:
         """Add one 28x28 crop (its capture stamp in seconds); a Verdict once a batch is full."""
@@ -166,4 +172,5 @@ class DigitDecider:
         started = time.perf_counter()
         probabilities = self._predict_batch(batch)
         inference_sec = time.perf_counter() - started
-        return Verdict(*judge(probabilities, self.min_confidence, self.tolerance), inference_sec)
+        return Verdict(*judge(probabilities, self.settings.min_confidence, self.tolerance),
+                       inference_sec)

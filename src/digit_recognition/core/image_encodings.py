@@ -9,6 +9,9 @@ from typing import Tuple
 
 import numpy as np
 
+# Beyond any camera this package is for; refuse rather than run out (sizes.py).
+from digit_recognition.core.sizes import MAX_PIXELS
+
 
 def _cv2():
     """OpenCV, imported on first use: the classifier reads mono8 crops without it, and an
@@ -38,9 +41,6 @@ _ENCODINGS = {
     'yuyv': (2, np.uint8, 'COLOR_YUV2BGR_YUYV'),
 }
 SUPPORTED_ENCODINGS = tuple(_ENCODINGS)
-# Beyond any camera this package is for; refuse rather than run out. The camera shares it:
-# it refuses a larger image_width x image_height and scales larger native frames down.
-MAX_PIXELS = 4096 * 4096
 
 
 _PACKED_YUV = ('yuv422', 'uyvy', 'yuv422_yuy2', 'yuyv')

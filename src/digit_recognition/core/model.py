@@ -17,11 +17,12 @@ import numpy as np
 from digit_recognition.core.decision import (
     check_probabilities, DIGIT_CLASSES, NOT_A_DIGIT, NotProbabilitiesError, PROBABILITY_TOLERANCE)
 from digit_recognition.core.errors import StartupError
+from digit_recognition.core.sizes import CROP_SIZE
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / 'models'
 BUNDLED_MODEL = MODELS_DIR / 'mnist_cnn.keras'  # the default: small CNN, camera-trained
 TUTORIAL_MODEL = MODELS_DIR / 'mnist_mlp.keras'  # the tutorial's MLP, kept for comparison
-IMAGE_SHAPE = (28, 28)
+IMAGE_SHAPE = (CROP_SIZE, CROP_SIZE)  # a model's input: one crop
 # The ten digits and "not a digit" (NOT_A_DIGIT). Models with the ten digit outputs only
 # (trained before the 11th class, or elsewhere) load and run too: they never say "not a digit".
 NUM_CLASSES = NOT_A_DIGIT + 1

@@ -9,7 +9,7 @@
   frames/img_%04d.png      numbered image sequence
   frames/, frames/*.png    folder of images, or a glob pattern, in name order
 csi:// and pipelines need OpenCV built with GStreamer (JetPack's is; PyPI wheels are not).
-Frames are at most image_encodings.MAX_PIXELS, the limit preprocess accepts: a larger
+Frames are at most sizes.MAX_PIXELS, the limit preprocess accepts: a larger
 requested size is refused, larger native frames are scaled down to fit.
 """
 
@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from digit_recognition.core.errors import StartupError
-from digit_recognition.core.image_encodings import MAX_PIXELS
+from digit_recognition.core.sizes import check_frame_size, MAX_PIXELS
 
 # A printf-style frame number (img_%03d.png) marks an image sequence for OpenCV.
 _SEQUENCE_PATTERN = re.compile(r'%0?\d*d')
@@ -68,14 +68,6 @@ def _names_a_path(source):
         return True
     folder = os.path.dirname(source)
     return bool(folder) and os.path.isdir(folder)
-
-
-def check_frame_size(width: int, height: int) -> None:
-    """SourceError if width x height is over MAX_PIXELS, the most preprocess accepts."""
-    if width * height > MAX_PIXELS:
-        raise SourceError(f'image_width x image_height {width}x{height} is more than the '
-                          f'{MAX_PIXELS} pixels preprocess accepts; choose a smaller size, or '
-                          '0 x 0 for the native size, scaled down to fit')
 
 
 def fit_pixels(frame: np.ndarray, max_pixels: int = MAX_PIXELS) -> np.ndarray:
@@ -141,7 +133,11 @@ class FrameSource:
     """Reads frames from a `source` string; finite sources can replay from the start."""
 
     def __init__(self, source, width=0, height=0, framerate=30.0, flip_method=0):
-        check_frame_size(width, height)
+        try:  # 0: the source's own size
+            check_frame_size(width, height, native=True)
+        except ValueError as exc:
+            raise SourceError(f'image_width x image_height {exc}; choose a smaller size, or '
+                              '0 x 0 for the native size, scaled down to fit') from None
         self.source = source
         self.kind = describe_source(source)
         self.width = width

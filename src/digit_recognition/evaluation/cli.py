@@ -7,7 +7,7 @@ each as a batch of five consecutive frames of one scene in one of the condition'
 digit's centre line redrawn by a pen and again with MNIST's own strokes scaled up. The digits
 are one seeded sample of the test set, the same in every condition. Every frame is read by
 each pipeline (the tutorial's: fixed threshold 100, resize, MLP; the CNN behind
-preprocess_frame) and each batch decided as the classifier node decides (core.decision:
+read_frame) and each batch decided as the classifier node decides (core.decision:
 min_confidence, the not-a-digit class): published right, published wrong or silent.
 Non-digits (fingers, a hand holding blank paper, letters in fonts training never saw,
 symbols, scribbles, printed words and every blank kind of simulation.blanks.BLANK_KINDS)

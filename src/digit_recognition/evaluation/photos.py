@@ -7,9 +7,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from digit_recognition.core.sizes import check_frame_size, FRAME_SIZE
 from digit_recognition.evaluation.pipelines import Collector, default_index
 from digit_recognition.evaluation.scoring import BATCH, score_batches
-from digit_recognition.training.synthetic_frames import check_frame_size, FRAME_SIZE
 
 PHOTO_SIZES = {190: 'inside the box', 260: 'held closer'}  # the photo's longer side, px
 PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
@@ -60,7 +60,7 @@ def photo_frame(photo_bgr: np.ndarray, longer_side: int,
         raise ValueError(f'expected a bgr8 image, got {photo.dtype} {photo.shape}')
     if longer_side < 1:
         raise ValueError(f'longer_side must be positive, got {longer_side}')
-    width, height = check_frame_size(frame_size)
+    width, height = check_frame_size(*frame_size)
     scale = longer_side / max(photo.shape[:2])
     size = (max(1, round(photo.shape[1] * scale)), max(1, round(photo.shape[0] * scale)))
     shrink = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR

@@ -9,12 +9,12 @@ import zlib
 import numpy as np
 
 from digit_recognition.core import preprocessing
+from digit_recognition.core.sizes import CROP_SIZE
 from digit_recognition.evaluation.scoring import BATCH
 from digit_recognition.simulation.blanks import BLANK_KINDS, render_blank
 from digit_recognition.simulation.conditions import CONDITIONS, render_condition
 from digit_recognition.training import negatives
 from digit_recognition.training.drawn_digits import held_out_printed_digit
-from digit_recognition.training.synthetic_frames import ROI_SIZE
 
 TUTORIAL_THRESHOLD = 100
 # Non-digits drawn on paper, each batch under a condition drawn at random (negatives.py).
@@ -63,15 +63,16 @@ def frame_rng(seed: int, name: str, index: int) -> np.random.Generator:
 
 def crop_for(frame, pipeline):
     """The crop uint8 [28, 28] the pipeline reads in a bgr8 frame; None: no digit found."""
-    return preprocessing.preprocess_frame(frame, TUTORIAL_THRESHOLD, ROI_SIZE,
-                                          pipeline.threshold_mode, pipeline.normalization)
+    return preprocessing.read_frame(frame, preprocessing.PreprocessSettings(
+        threshold=TUTORIAL_THRESHOLD, threshold_mode=pipeline.threshold_mode,
+        normalization=pipeline.normalization)).crop
 
 
 class Collector:
     """Crops [P, N, 28, 28] and found [P, N] of N frames, filled one frame at a time."""
 
     def __init__(self, pipelines, count):
-        self.crops = np.zeros((len(pipelines), count, 28, 28), np.uint8)
+        self.crops = np.zeros((len(pipelines), count, CROP_SIZE, CROP_SIZE), np.uint8)
         self.found = np.zeros((len(pipelines), count), bool)
         self.variants = [''] * count
         self.seconds = np.zeros(len(pipelines) + 1)  # preprocessing per pipeline, rendering

@@ -22,10 +22,10 @@ from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from digit_recognition.core.calibration import load_calibration, uncalibrated
 from digit_recognition.core.capture import CaptureThread, RateAllowance
 from digit_recognition.core.image_encodings import encode_jpeg, JPEG_FORMAT
+from digit_recognition.core.sizes import FRAME_SIZE
 from digit_recognition.core.sources import FrameSource, SourceError
 from digit_recognition.ros.diagnostics import Diagnostics, RateMeter
-from digit_recognition.ros.parameters import (
-    declare_parameters, overridable_qos, ParameterSpec)
+from digit_recognition.ros.parameters import NodeParameters, overridable_qos, ParameterSpec
 from digit_recognition.ros.runner import run_nodes
 
 SOURCE_DESCRIPTION = (
@@ -38,9 +38,10 @@ PARAMETERS = (
     # not refused before this node can read it as device N (source_name).
     ParameterSpec('source', '0', SOURCE_DESCRIPTION, read_only=True, dynamic_typing=True,
                   constraints='a string; an integer N means device N'),
-    ParameterSpec('image_width', 640, 'Published frame width in pixels (0: as the source gives)',
+    ParameterSpec('image_width', FRAME_SIZE[0],
+                  'Published frame width in pixels (0: as the source gives)',
                   limits=(0, 8192), read_only=True),
-    ParameterSpec('image_height', 480,
+    ParameterSpec('image_height', FRAME_SIZE[1],
                   'Published frame height in pixels (0: as the source gives)',
                   limits=(0, 8192), read_only=True),
     ParameterSpec('framerate', 30.0, 'Frames per second to publish', limits=(0.1, 240.0),
@@ -76,7 +77,7 @@ class CameraNode(Node):
 
     def __init__(self, **kwargs):
         super().__init__('camera', **kwargs)
-        parameters = declare_parameters(self, PARAMETERS)
+        self._params = parameters = NodeParameters(self, PARAMETERS)
         source = source_name(parameters['source'])
         width, height = parameters['image_width'], parameters['image_height']
         framerate, flip_method = parameters['framerate'], parameters['flip_method']
@@ -121,7 +122,7 @@ class CameraNode(Node):
     def _publish_frame(self):
         """Take the newest frame from the capture thread, if any, and publish it; never waits."""
         self._log_events()
-        self._capture.loop = self.get_parameter('loop').value
+        self._capture.loop = self._params['loop']
         # A recording is not lost to the void: wait until someone listens before replaying it.
         if not self.source.is_live and not self._listened_to():
             return
@@ -138,7 +139,7 @@ class CameraNode(Node):
         stamp = (self.get_clock().now() - Duration(nanoseconds=age_ns)).to_msg()
         msg = self._bridge.cv2_to_imgmsg(frame.image, encoding='bgr8')
         msg.header.stamp = stamp
-        msg.header.frame_id = self.get_parameter('frame_id').value
+        msg.header.frame_id = self._params['frame_id']
         self._publisher.publish(msg)
         self._publish_compressed(frame.image, msg.header)
         self._allowance.use()
@@ -157,7 +158,7 @@ class CameraNode(Node):
                 or self._compressed_publisher.get_subscription_count() == 0):
             return
         try:
-            data = encode_jpeg(image, self.get_parameter('jpeg_quality').value)
+            data = encode_jpeg(image, self._params['jpeg_quality'])
         except ValueError as exc:
             self.diagnostics.error(f'JPEG not published: {exc}')
             self.get_logger().warning(f'JPEG not published: {exc}', throttle_duration_sec=5.0)
@@ -202,7 +203,9 @@ class CameraNode(Node):
 
     def destroy_node(self):
         # Bounded: a capture thread still blocked in OpenCV is a daemon and ends on its own.
-        self._capture.close()
+        # None when the constructor failed before it (its context still destroys the node).
+        if getattr(self, '_capture', None) is not None:
+            self._capture.close()
         super().destroy_node()
 
 

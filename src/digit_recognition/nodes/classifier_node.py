@@ -4,21 +4,22 @@
 import sys
 import time
 
-from rcl_interfaces.msg import SetParametersResult
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import Image
 from std_msgs.msg import Float32, Int32
 
-from digit_recognition.core.decision import DigitDecider
+from digit_recognition.core.decision import DecisionSettings, DigitDecider
 from digit_recognition.core.image_encodings import image_from_msg
-from digit_recognition.core.model import BACKEND_SUFFIX, IMAGE_SHAPE, load_classifier
+from digit_recognition.core.model import BACKEND_SUFFIX, load_classifier
+from digit_recognition.core.sizes import CROP_SIZE
 from digit_recognition.ros.diagnostics import Diagnostics, RateMeter
 from digit_recognition.ros.messages import digit_reading_type, READING_TOPIC
-from digit_recognition.ros.parameters import (
-    declare_parameters, overridable_qos, ParameterSpec)
+from digit_recognition.ros.parameters import NodeParameters, overridable_qos, ParameterSpec
 from digit_recognition.ros.runner import run_nodes
 
+# The defaults of how crops are decided are the core's own.
+_DECISION = DecisionSettings()
 
 PARAMETERS = (
     ParameterSpec('model_path', '',
@@ -27,12 +28,12 @@ PARAMETERS = (
     ParameterSpec('backend', 'tflite',
                   'tflite: LiteRT interpreter, TensorFlow never imported; keras: TensorFlow '
                   'graph call', choices=tuple(BACKEND_SUFFIX), read_only=True),
-    ParameterSpec('batch_size', 5, 'Crops per model call; one digit is published per batch',
-                  limits=(1, 64)),
-    ParameterSpec('min_confidence', 0.9,
+    ParameterSpec('batch_size', _DECISION.batch_size,
+                  'Crops per model call; one digit is published per batch', limits=(1, 64)),
+    ParameterSpec('min_confidence', _DECISION.min_confidence,
                   "Publish only when at least this sure: the batch's mean (calibrated) "
                   'probability of its digit must reach this', limits=(0.0, 1.0)),
-    ParameterSpec('batch_timeout', 0.5,
+    ParameterSpec('batch_timeout', _DECISION.batch_timeout,
                   'Seconds between two crops (by capture stamp) that end a batch unfinished: '
                   'the digit left the view', limits=(0.01, 60.0)),
 )
@@ -42,22 +43,20 @@ class ClassifierNode(Node):
 
     def __init__(self, **kwargs):
         super().__init__('classifier', **kwargs)
-        parameters = declare_parameters(self, PARAMETERS)
-        model_path, backend = parameters['model_path'], parameters['backend']
-        batch_size, min_confidence = parameters['batch_size'], parameters['min_confidence']
-        batch_timeout = parameters['batch_timeout']
-        self.add_on_set_parameters_callback(self._on_set_parameters)
+        self._params = NodeParameters(self, PARAMETERS)
+        model_path, backend = self._params['model_path'], self._params['backend']
+        decision = self._params.settings(DecisionSettings)
 
         # Loading and the first (tracing) call are slow: pay for both before any crop arrives.
         # Both raise ModelLoadError (one error line, exit 1) for a model that cannot serve,
         # its outputs on blank crops not being probabilities included.
         started = time.monotonic()
         self._classifier = load_classifier(model_path or None, backend)
-        self._classifier.warm_up(batch_size)
+        self._classifier.warm_up(decision.batch_size)
         load_sec = time.monotonic() - started
 
-        self._decider = DigitDecider(self._classifier.predict_batch, batch_size, batch_timeout,
-                                     min_confidence, self._classifier.probability_tolerance)
+        self._decider = DigitDecider(self._classifier.predict_batch, decision,
+                                     self._classifier.probability_tolerance)
         self._backend = backend
         self._rate = RateMeter()
         self._batch_rate = RateMeter(window_sec=5.0)
@@ -77,23 +76,14 @@ class ClassifierNode(Node):
             qos_overriding_options=overridable_qos())
         self.get_logger().info(
             f'{backend} model {self._classifier.path} ready in {load_sec:.2f} s; '
-            f'batches of {batch_size} '
+            f'batches of {decision.batch_size} '
             f'{self._subscription.topic_name} -> {self._digit_publisher.topic_name}')
-
-    def _on_set_parameters(self, parameters):
-        # Values here are already checked against their ranges.
-        settings = {p.name: p.value for p in parameters}
-        if {'batch_size', 'batch_timeout'} & settings.keys():
-            self._decider.reconfigure(settings.get('batch_size'), settings.get('batch_timeout'))
-        if 'min_confidence' in settings:
-            self._decider.min_confidence = settings['min_confidence']
-        return SetParametersResult(successful=True)
 
     def _on_crop(self, msg):
         try:
             crop = image_from_msg(msg, 'mono8')
-            if crop.shape != IMAGE_SHAPE:
-                raise ValueError(f'crop of shape {crop.shape}, expected 28x28')
+            if crop.shape != (CROP_SIZE, CROP_SIZE):
+                raise ValueError(f'crop of shape {crop.shape}, expected {CROP_SIZE}x{CROP_SIZE}')
         except ValueError as exc:
             self.crops_dropped += 1
             self.diagnostics.error(f'dropped crop: {exc}')
@@ -101,6 +91,7 @@ class ClassifierNode(Node):
             return
         self._rate.record()
         stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
+        self._decider.configure(self._params.settings(DecisionSettings))  # live changes
         verdict = self._decider.add(crop, stamp)
         if verdict is None:
             return

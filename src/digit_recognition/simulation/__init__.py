@@ -1,6 +1,6 @@
 """The camera-condition simulator: an MNIST digit as the robot's camera sees it in real use,
 and empty views. An independent judge of the preprocessing, written from how paper, pens,
-light and cameras behave, not from how preprocess_frame works. numpy/OpenCV only.
+light and cameras behave, not from how read_frame works. numpy/OpenCV only.
 
 A frame is built as a camera forms it (scene.py): the sheet's reflectance (sheet.py: paper
 colour, printed lines; pen.py: the ink, along the digit's centre line of centre_line.py),

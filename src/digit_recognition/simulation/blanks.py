@@ -14,7 +14,7 @@ from digit_recognition.simulation.light import (band_shadow, covering, curved_ed
                                                 light_under_fingers, penumbra)
 from digit_recognition.simulation.scene import baseline, choose_variant, form_frame
 from digit_recognition.simulation.sheet import draw_lines, faint_writing, jitter, line_family
-from digit_recognition.training.synthetic_frames import FRAME_SIZE, ROI_SIZE
+from digit_recognition.core.sizes import FRAME_SIZE, ROI_SIZE
 
 
 def _paper_edge(colour, grain):

@@ -6,7 +6,7 @@ import functools
 import cv2
 import numpy as np
 
-from digit_recognition.training.synthetic_frames import DIGIT_SHAPE
+from digit_recognition.core.sizes import CROP_SIZE
 
 WORK_SCALE = 4  # the MNIST digit is thinned at this many times its size
 MIN_HOLE = WORK_SCALE ** 2 // 2  # px at WORK_SCALE: a smaller hole is a gap, not a loop
@@ -14,7 +14,7 @@ MIN_HOLE = WORK_SCALE ** 2 // 2  # px at WORK_SCALE: a smaller hole is a gap, no
 
 def check_digit(digit: np.ndarray) -> np.ndarray:
     digit = np.asarray(digit)
-    if digit.dtype != np.uint8 or digit.shape != DIGIT_SHAPE:
+    if digit.dtype != np.uint8 or digit.shape != (CROP_SIZE, CROP_SIZE):
         raise ValueError(f'expected a uint8 28x28 MNIST digit, got {digit.dtype} {digit.shape}')
     if digit.max() < 128:
         raise ValueError('the digit image has no ink (no pixel of 128 or more)')
@@ -114,7 +114,7 @@ def pen_shape(digit: np.ndarray) -> np.ndarray:
     digit: its faint strokes kept (a low threshold), the loops that only open at brighter
     levels kept open (a small 9's or 6's loop is a blur of grey), specks dropped. A gap of
     under half a pixel inside a stroke is no loop: kept open, a thin pen draws a 3 as a 5."""
-    size = DIGIT_SHAPE[1] * WORK_SCALE, DIGIT_SHAPE[0] * WORK_SCALE
+    size = CROP_SIZE * WORK_SCALE, CROP_SIZE * WORK_SCALE
     big = cv2.GaussianBlur(cv2.resize(digit, size, interpolation=cv2.INTER_CUBIC), (0, 0), 1.0)
     shape = big > 60
     shape |= _holes(shape, 1) & ~_holes(shape, MIN_HOLE)
@@ -130,7 +130,7 @@ def centre_segments(digit_bytes: bytes) -> np.ndarray:
     """Segments float32 [S, 2, 2] of (x, y) between neighbouring points of the digit's centre
     line, in pixels of the digit enlarged WORK_SCALE times; a lone point is a segment of
     length 0 (drawn as a dot). Cached: evaluate draws each digit under every condition."""
-    digit = np.frombuffer(digit_bytes, np.uint8).reshape(DIGIT_SHAPE)
+    digit = np.frombuffer(digit_bytes, np.uint8).reshape((CROP_SIZE, CROP_SIZE))
     skeleton = prune(thin(pen_shape(digit)), 2 * WORK_SCALE)
     points, edges = _graph(skeleton)
     points = _smooth(points, edges, 4)

@@ -18,7 +18,7 @@ from digit_recognition.simulation.light import (band_shadow, glare_patch, gradie
                                                 per_roi)
 from digit_recognition.simulation.pen import EVERYDAY_PENS, Pen, PENS, REFERENCE_HEIGHT
 from digit_recognition.simulation.scene import baseline, choose_variant, form_frame, GREY_WEIGHTS
-from digit_recognition.training.synthetic_frames import FRAME_SIZE, ROI_SIZE
+from digit_recognition.core.sizes import FRAME_SIZE, ROI_SIZE
 
 STROKES = ('pen', 'mnist')
 

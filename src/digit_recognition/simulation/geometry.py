@@ -4,7 +4,7 @@ relative to the ROI's centre, directions, and the homography of a tilted sheet."
 import cv2
 import numpy as np
 
-from digit_recognition.training.synthetic_frames import check_frame_size
+from digit_recognition.core.sizes import check_frame_size
 
 # Directions from the ROI's centre, radians (image y points down).
 LEFT, RIGHT, UP, DOWN = np.pi, 0.0, -np.pi / 2, np.pi / 2
@@ -13,7 +13,7 @@ DIAGONALS = (np.pi / 4, 3 * np.pi / 4, 5 * np.pi / 4, 7 * np.pi / 4)
 
 def check_geometry(frame_size, roi_size) -> tuple:
     """(width, height) of a valid frame size; ValueError unless the ROI fits in it."""
-    width, height = check_frame_size(frame_size)
+    width, height = check_frame_size(*frame_size)
     if not 0 < roi_size <= min(width, height):
         raise ValueError(f'roi_size must be 1 to {min(width, height)}, got {roi_size}')
     return width, height

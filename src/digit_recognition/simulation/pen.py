@@ -10,7 +10,7 @@ import numpy as np
 from digit_recognition.simulation.centre_line import check_digit, centre_segments, WORK_SCALE
 from digit_recognition.simulation.geometry import roi_centre
 from digit_recognition.simulation.sheet import apply_ink, jitter, smooth_field
-from digit_recognition.training.synthetic_frames import DIGIT_SHAPE
+from digit_recognition.core.sizes import CROP_SIZE
 
 if TYPE_CHECKING:
     from digit_recognition.simulation.scene import Scene
@@ -62,12 +62,13 @@ def pen_redraw(digit: np.ndarray, stroke: float = 2.4) -> np.ndarray:
     low, high = points.min(axis=0), points.max(axis=0)
     scale = (20 - stroke) / max(float((high - low).max()), 1.0)
     coverage, x0, y0 = _stroke_coverage((segments - (low + high) / 2) * scale + 13.5, stroke,
-                                        True, DIGIT_SHAPE[::-1])
-    image = np.zeros(DIGIT_SHAPE, np.float32)
+                                        True, (CROP_SIZE, CROP_SIZE))
+    image = np.zeros((CROP_SIZE, CROP_SIZE), np.float32)
     image[y0:y0 + coverage.shape[0], x0:x0 + coverage.shape[1]] = coverage
     moments = cv2.moments(image)
     shift = 13.5 - np.array([moments['m10'], moments['m01']]) / moments['m00']
-    image = cv2.warpAffine(image, np.float32([[1, 0, shift[0]], [0, 1, shift[1]]]), DIGIT_SHAPE)
+    image = cv2.warpAffine(image, np.float32([[1, 0, shift[0]], [0, 1, shift[1]]]),
+                           (CROP_SIZE, CROP_SIZE))
     return np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)
 
 
@@ -135,7 +136,7 @@ def _mnist_coverage(digit: np.ndarray, segments: np.ndarray, placed: np.ndarray,
     matrix, _ = cv2.estimateAffine2D(source[ends], target[ends], method=cv2.LMEDS)
     if matrix is None:
         return None
-    big = cv2.resize(digit, (DIGIT_SHAPE[1] * WORK_SCALE, DIGIT_SHAPE[0] * WORK_SCALE),
+    big = cv2.resize(digit, (CROP_SIZE * WORK_SCALE, CROP_SIZE * WORK_SCALE),
                      interpolation=cv2.INTER_CUBIC)
     coverage = cv2.warpAffine(big.astype(np.float32) / 255, matrix, frame_size,
                               flags=cv2.INTER_LINEAR)

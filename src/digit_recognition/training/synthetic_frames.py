@@ -9,24 +9,16 @@ threshold-and-resize gives back (nearly) the original digit.
 import cv2
 import numpy as np
 
-from digit_recognition.core.preprocessing import PreprocessSettings
+from digit_recognition.core.sizes import check_frame_size, CROP_SIZE, FRAME_SIZE, ROI_SIZE
 
-FRAME_SIZE = (640, 480)  # width, height, as OpenCV and cameras give sizes
-ROI_SIZE = PreprocessSettings().roi_size  # the preprocess node's default centred ROI
-DIGIT_SHAPE = (28, 28)
+# The sizes are core.sizes', named here too for the modules that draw frames with them.
+__all__ = ['blank_frame', 'check_frame_size', 'FRAME_SIZE', 'render_frame', 'ROI_SIZE']
+
 PAPER_LEVEL = (197.0, 213.0)  # range of the paper's mean grey level
 PAPER_GRADIENT = 10.0  # most grey levels the light changes across the frame
 PAPER_TINT = (-4.0, -1.0, 0.0)  # B, G, R offsets: paper under indoor light is slightly warm
 INK_LEVEL = (35.0, 55.0)  # range of the ink's grey level
 NOISE = 3.0  # standard deviation of the sensor noise, in grey levels
-
-
-def check_frame_size(frame_size):
-    """(width, height) as ints; ValueError unless both are positive."""
-    width, height = frame_size
-    if width < 1 or height < 1:
-        raise ValueError(f'frame_size must be positive (width, height), got {frame_size}')
-    return int(width), int(height)
 
 
 def _paper(frame_size, rng, gradient=PAPER_GRADIENT):
@@ -56,33 +48,34 @@ def _to_bgr8(gray, rng, noise):
 
 def blank_frame(frame_size=FRAME_SIZE, rng=None, noise=NOISE):
     """A bgr8 [H, W, 3] frame of empty paper, lit and noisy as render_frame()'s paper."""
-    frame_size = check_frame_size(frame_size)
+    frame_size = check_frame_size(*frame_size)
     rng = np.random.default_rng() if rng is None else rng
     return _to_bgr8(_paper(frame_size, rng), rng, noise)
 
 
 def render_frame(digit, frame_size=FRAME_SIZE, digit_size=200, center=None, rng=None,
-                 noise=NOISE):
+                 noise=NOISE, contrast=1.0):
     """A bgr8 [H, W, 3] frame showing an MNIST digit as dark ink on paper.
 
     digit: uint8 [28, 28], white on black. The whole 28x28 image is scaled to digit_size x
     digit_size pixels and centred at center = (x, y) (default: the frame's centre, so it fills
     exactly the centred digit_size ROI). rng: numpy Generator for the light, ink level and
     noise; the same seed gives the same frame. noise: sensor noise sigma in grey levels.
+    contrast: the ink's darkness against the paper, times this (0.25: faint pencil).
     """
     digit = np.asarray(digit)
-    if digit.dtype != np.uint8 or digit.shape != DIGIT_SHAPE:
+    if digit.dtype != np.uint8 or digit.shape != (CROP_SIZE, CROP_SIZE):
         raise ValueError(f'expected a uint8 28x28 MNIST digit, got {digit.dtype} {digit.shape}')
     if digit_size < 1:
         raise ValueError(f'digit_size must be positive, got {digit_size}')
-    width, height = check_frame_size(frame_size)
+    width, height = check_frame_size(*frame_size)
     rng = np.random.default_rng() if rng is None else rng
     center_x, center_y = (width / 2, height / 2) if center is None else center
 
     # One warp scales and places the digit with sub-pixel accuracy and clips it to the frame.
     # Same pixel-centre convention as cv2.resize, so at the frame centre the digit lands
     # exactly on the centred ROI the tutorial crops.
-    scale = digit_size / DIGIT_SHAPE[0]
+    scale = digit_size / CROP_SIZE
     shift_x = center_x - digit_size / 2 + 0.5 * scale - 0.5
     shift_y = center_y - digit_size / 2 + 0.5 * scale - 0.5
     matrix = np.float32([[scale, 0, shift_x], [0, scale, shift_y]])
@@ -93,4 +86,4 @@ def render_frame(digit, frame_size=FRAME_SIZE, digit_size=200, center=None, rng=
 
     paper = _paper((width, height), rng)
     ink = rng.uniform(*INK_LEVEL)
-    return _to_bgr8(paper + coverage * (ink - paper), rng, noise)
+    return _to_bgr8(paper + coverage * ((ink - paper) * contrast), rng, noise)

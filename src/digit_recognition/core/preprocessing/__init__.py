@@ -18,21 +18,24 @@ The region of interest (ROI) says where to look, not where the digit must end:
    20x20 keeping its aspect ratio, strokes thickened to MNIST's pen width where a thin pen
    would vanish at that scale, placed in 28x28 with its centre of mass at the centre.
 
+`threshold` acts in every mode: in fixed, the tutorial's grey level; in the others, how dark
+ink must be in percent of the levels the mode finds on the frame (ink.THRESHOLD_MEANINGS;
+the default, 100, keeps them as found).
+
 One module per stage: frame (the image, the ROI, the searched area), ink (step 2), lines
 (3), blobs (4), normalize (5) and reader, which runs them on a frame: read_frame(frame,
-settings) is the entry point, preprocess_frame() and preprocess_steps() the same with loose
-arguments. Each stage keeps its own constants.
+settings) is the one entry point. Each stage keeps its own constants.
 """
 
 from .frame import Box, centre_roi, check_frame, roi_box, to_gray
-from .ink import binarize, DEFAULT_THRESHOLD_MODE, THRESHOLD_MODES
-from .normalize import CROP_SIZE, normalize_digit, stroke_width
-from .reader import (find_digit_ink, NORMALIZATIONS, preprocess_frame, preprocess_steps,
-                     PreprocessSettings, read_frame, Reading)
+from .ink import (binarize, DEFAULT_THRESHOLD, DEFAULT_THRESHOLD_MODE, THRESHOLD_LIMITS,
+                  THRESHOLD_MEANINGS, THRESHOLD_MODES)
+from .normalize import normalize_digit, stroke_width
+from .reader import find_digit_ink, NORMALIZATIONS, PreprocessSettings, read_frame, Reading
 
 __all__ = [
-    'binarize', 'Box', 'centre_roi', 'check_frame', 'CROP_SIZE', 'DEFAULT_THRESHOLD_MODE',
-    'find_digit_ink', 'normalize_digit', 'NORMALIZATIONS', 'preprocess_frame',
-    'preprocess_steps', 'PreprocessSettings', 'read_frame', 'Reading', 'roi_box',
-    'stroke_width', 'THRESHOLD_MODES', 'to_gray',
+    'binarize', 'Box', 'centre_roi', 'check_frame', 'DEFAULT_THRESHOLD', 'DEFAULT_THRESHOLD_MODE',
+    'find_digit_ink', 'normalize_digit', 'NORMALIZATIONS', 'PreprocessSettings', 'read_frame',
+    'Reading', 'roi_box', 'stroke_width', 'THRESHOLD_LIMITS', 'THRESHOLD_MEANINGS',
+    'THRESHOLD_MODES', 'to_gray',
 ]

@@ -12,6 +12,13 @@ from .lines import erase_printed_lines
 THRESHOLD_MODES = ('flatfield', 'fixed', 'otsu', 'adaptive')
 DEFAULT_THRESHOLD_MODE = 'flatfield'
 
+# `threshold`, 0-255, in every mode. fixed: the tutorial's grey level, pixels darker than it
+# are ink. The other modes find their own levels on each frame; there it says how dark ink
+# must be, in percent of the level the mode finds (DEFAULT_THRESHOLD: as found): lower takes
+# fainter ink (and, far lower, the paper's grain), higher only darker ink.
+DEFAULT_THRESHOLD = 100
+THRESHOLD_LIMITS = (0, 255)
+
 WIDEST_STROKE = 0.3  # flatfield: darker marks wider than this are shadows, not ink
 # flatfield: light blobs wider than this share of WIDEST_STROKE need dark ink in them to be
 # ink (the shadow rule); broad felt-tips and markers in light colours stay narrower.
@@ -29,6 +36,18 @@ MIN_OTSU_CONTRAST = 40
 # Adaptive threshold: ink must be this much darker than its neighbourhood's weighted mean.
 ADAPTIVE_OFFSET = 15
 DARKEST_MARKS = 30  # full-resolution pixels: the darkest marks are the 30th darkest pixel
+# What `threshold` means in each mode, as the preprocess node describes its parameter and the
+# viewer shows it.
+THRESHOLD_MEANINGS = {
+    'flatfield': 'how dark ink must be against the paper around it, in % of the levels '
+                 'measured on each frame (100: as measured); lower takes fainter ink',
+    'fixed': 'grey level: pixels darker than this are ink; higher takes fainter ink',
+    'otsu': 'how much darker than the paper ink must be, in % of the split Otsu finds and of '
+            f'the {MIN_OTSU_CONTRAST} grey levels of contrast it needs (100: as found); lower '
+            'takes fainter ink',
+    'adaptive': "how much darker than its neighbourhood's mean ink must be, in % of "
+                f'{ADAPTIVE_OFFSET} grey levels (100: {ADAPTIVE_OFFSET}); lower takes fainter ink',
+}
 
 
 def paper_brightness(smooth: np.ndarray, widest_stroke: int) -> np.ndarray:
@@ -52,12 +71,19 @@ def flatfield_darkness(gray: np.ndarray, widest_stroke: int) -> np.ndarray:
     return darkness_against(smooth, paper_brightness(smooth, widest_stroke))
 
 
-def flatfield_levels(darkness: np.ndarray, centre: np.ndarray, scale: int = 1) -> Tuple[int, int]:
+def percent_of(level: int, threshold: int) -> int:
+    """`threshold` % of an integer level, rounded; `level` itself at DEFAULT_THRESHOLD."""
+    return (level * threshold + DEFAULT_THRESHOLD // 2) // DEFAULT_THRESHOLD
+
+
+def flatfield_levels(darkness: np.ndarray, centre: np.ndarray, scale: int = 1,
+                     threshold: int = DEFAULT_THRESHOLD) -> Tuple[int, int]:
     """(strong, weak) darkness levels of ink in a flatfield darkness image.
 
     Strong ink is at least half as dark as the darkest marks in `centre` (the ROI), so faint
     pencil counts when it is all there is; weak ink (half that) counts where it touches strong
-    ink, so thin and blurred strokes stay whole. `scale`: frame pixels per pixel.
+    ink, so thin and blurred strokes stay whole. `scale`: frame pixels per pixel. Both are
+    then taken at `threshold` % (at least 1: darkness 0, the paper itself, is never ink).
     """
     counts = cv2.calcHist([np.ascontiguousarray(centre)], [0], None, [256], [0, 256]).ravel()
     # The darkest marks: so that a dark speck decides nothing, not the very darkest pixel.
@@ -71,7 +97,7 @@ def flatfield_levels(darkness: np.ndarray, centre: np.ndarray, scale: int = 1) -
     strong_level = max(MIN_INK_DARKNESS, median + STRONG_NOISE * noise,
                        min(MAX_STRONG_DARKNESS, darkest // 2))
     weak_level = max(MIN_INK_DARKNESS * 2 // 3, median + WEAK_NOISE * noise, strong_level // 2)
-    return int(strong_level), int(weak_level)
+    return tuple(max(1, percent_of(int(level), threshold)) for level in (strong_level, weak_level))
 
 
 def flatfield_ink(darkness: np.ndarray, levels: Tuple[int, int], widest_light_stroke: int,
@@ -137,6 +163,7 @@ def binarize(gray: np.ndarray, threshold: int, mode: str = 'fixed',
     width, height inside `gray`, default all) is where the darkest marks are measured.
     fixed: pixels darker than `threshold`. otsu: the threshold that best splits the histogram
     (blank paper gives no ink). adaptive: darker than the neighbourhood's weighted mean.
+    `threshold` in the modes other than fixed: THRESHOLD_MEANINGS.
     """
     return find_ink(gray, threshold, mode, roi, widest_stroke, min_line_length).mask
 
@@ -146,14 +173,15 @@ def find_ink(gray: np.ndarray, threshold: int, mode: str = 'fixed',
              min_line_length: Optional[int] = None, scale: int = 1) -> Ink:
     """binarize() with what cut_ink needs; `scale`: frame pixels per pixel of `gray`, which
     is not smoothed further when above 1 (its downscaling averaged the noise)."""
-    if not 0 <= threshold <= 255:
-        raise ValueError(f'threshold must be in [0, 255], got {threshold}')
+    if not THRESHOLD_LIMITS[0] <= threshold <= THRESHOLD_LIMITS[1]:
+        raise ValueError(f'threshold must be in [{THRESHOLD_LIMITS[0]}, {THRESHOLD_LIMITS[1]}], '
+                         f'got {threshold}')
     if mode == 'flatfield':
         smooth = cv2.blur(gray, (3, 3)) if scale == 1 else gray
         paper = paper_brightness(smooth, widest_stroke)
         darkness = darkness_against(smooth, paper)
         x, y, w, h = roi or (0, 0, gray.shape[1], gray.shape[0])
-        levels = flatfield_levels(darkness, darkness[y:y + h, x:x + w], scale)
+        levels = flatfield_levels(darkness, darkness[y:y + h, x:x + w], scale, threshold)
         ink = flatfield_ink(darkness, levels, int(widest_stroke * LIGHT_STROKE_SHARE),
                             min_line_length, scale)
         return Ink(ink, mode, levels[1], paper)
@@ -165,15 +193,22 @@ def find_ink(gray: np.ndarray, threshold: int, mode: str = 'fixed',
         level, binary = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
         ink = gray[binary > 0]
         paper = gray[binary == 0]
-        if ink.size == 0 or paper.size == 0 or paper.mean() - ink.mean() < MIN_OTSU_CONTRAST:
+        if ink.size == 0 or paper.size == 0 or (
+                paper.mean() - ink.mean() < percent_of(MIN_OTSU_CONTRAST, threshold)):
             binary[:] = 0
             level = -1
+        elif threshold != DEFAULT_THRESHOLD:
+            # The split moved toward the paper's mean (lower threshold) or away from it.
+            gap = paper.mean() - level
+            level = min(255, max(-1, int(round(
+                level + (DEFAULT_THRESHOLD - threshold) * gap / DEFAULT_THRESHOLD))))
+            _, binary = cv2.threshold(gray, level, 255, cv2.THRESH_BINARY_INV)
     elif mode == 'adaptive':
         # A neighbourhood wider than any stroke, so thick strokes are not hollowed out; its
         # Gaussian-weighted mean, as cv2.adaptiveThreshold takes it.
         block = max(3, (min(gray.shape[:2]) // 4) | 1)
         reference = cv2.GaussianBlur(gray, (block, block), 0, borderType=cv2.BORDER_REPLICATE)
-        level = ADAPTIVE_OFFSET
+        level = max(1, percent_of(ADAPTIVE_OFFSET, threshold))
         _, binary = cv2.threshold(cv2.subtract(reference, gray), level - 1, 255,
                                   cv2.THRESH_BINARY)
     else:

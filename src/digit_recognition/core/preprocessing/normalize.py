@@ -3,7 +3,8 @@
 import cv2
 import numpy as np
 
-CROP_SIZE = 28
+from digit_recognition.core.sizes import CROP_SIZE
+
 DIGIT_BOX = 20  # MNIST fits each digit's bounding box into 20x20 pixels
 # Output stroke width (pixels in the 20x20 box) below which strokes are thickened.
 MIN_STROKE = 2.2

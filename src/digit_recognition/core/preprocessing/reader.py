@@ -1,6 +1,6 @@
 """Reading a frame: the digit searched for at half resolution around the ROI (or in the whole
 frame when its ink runs out of that), cut from the frame at full resolution and normalized.
-read_frame() is what the preprocess node calls."""
+read_frame(frame, settings) is the entry point."""
 
 from typing import NamedTuple, Optional, Tuple
 
@@ -9,10 +9,11 @@ import numpy as np
 
 from .blobs import choose_digit, without_hands
 from .frame import Box, centre_roi, check_frame, roi_box, search_box, to_gray
-from .ink import (binarize, cut_ink, DEFAULT_THRESHOLD_MODE, find_ink, THRESHOLD_MODES,
-                  WIDEST_STROKE)
+from .ink import (binarize, cut_ink, DEFAULT_THRESHOLD, DEFAULT_THRESHOLD_MODE, find_ink,
+                  THRESHOLD_MODES, WIDEST_STROKE)
 from .lines import erase_printed_lines, LINE_LENGTH
-from .normalize import CROP_SIZE, normalize_digit
+from .normalize import normalize_digit
+from digit_recognition.core.sizes import CROP_SIZE, ROI_SIZE
 
 NORMALIZATIONS = ('mnist', 'resize')
 
@@ -24,10 +25,11 @@ MIN_SCALED_FRAME = 64  # smaller frames are searched at full resolution
 
 
 class PreprocessSettings(NamedTuple):
-    """How frames are read, as the preprocess node's parameters set it (see preprocess_steps)."""
+    """How frames are read (read_frame): the preprocess node's parameters of the same names,
+    whose defaults these are."""
 
-    threshold: int = 100
-    roi_size: int = 200
+    threshold: int = DEFAULT_THRESHOLD  # ink.THRESHOLD_MEANINGS: what it means in each mode
+    roi_size: int = ROI_SIZE
     threshold_mode: str = DEFAULT_THRESHOLD_MODE
     normalization: str = 'mnist'
 
@@ -131,20 +133,27 @@ def _cut_at_full_resolution(frame, digit, ink, box, scale):
     return mask, (left + int(cols[0]), top + int(rows[0]), mask.shape[1], mask.shape[0])
 
 
-def preprocess_steps(frame_bgr: np.ndarray, threshold: int, roi_size: int,
-                     threshold_mode: str = DEFAULT_THRESHOLD_MODE,
-                     normalization: str = 'mnist') -> Reading:
-    """preprocess_frame() with what the debug views show: the searched area's ink, the
-    chosen digit, and where both are in the frame."""
-    if normalization not in NORMALIZATIONS:
-        raise ValueError(f'normalization must be one of {NORMALIZATIONS}, got {normalization!r}')
-    if threshold_mode not in THRESHOLD_MODES:
+def read_frame(frame: np.ndarray, settings: PreprocessSettings) -> Reading:
+    """What preprocessing finds in one bgr8 [H, W, 3] or mono8 [H, W] frame read with
+    `settings`: the crop the classifier sees (None when no digit is in view), the ROI, the
+    ink found and the chosen digit, for the debug views. The one entry point: the preprocess
+    node, evaluation, training and the benchmarks all read frames through it.
+
+    `mnist`: the digit found around the ROI, normalized as MNIST (see the package's
+    docstring); `resize`, the tutorial's way, squeezes the whole binarized ROI into 28x28 and
+    always returns a crop. ValueError for a bad frame or setting.
+    """
+    if settings.normalization not in NORMALIZATIONS:
+        raise ValueError(f'normalization must be one of {NORMALIZATIONS}, '
+                         f'got {settings.normalization!r}')
+    if settings.threshold_mode not in THRESHOLD_MODES:
         raise ValueError(f'threshold mode must be one of {THRESHOLD_MODES}, '
-                         f'got {threshold_mode!r}')
-    frame = check_frame(frame_bgr)
-    left, top, roi_size = roi_box(frame.shape, roi_size)  # clipped to the frame
+                         f'got {settings.threshold_mode!r}')
+    threshold, threshold_mode = settings.threshold, settings.threshold_mode
+    frame = check_frame(frame)
+    left, top, roi_size = roi_box(frame.shape, settings.roi_size)  # clipped to the frame
     roi = (left, top, roi_size, roi_size)
-    if normalization == 'resize':  # the tutorial's squeeze of the whole ROI
+    if settings.normalization == 'resize':  # the tutorial's squeeze of the whole ROI
         ink = binarize(to_gray(centre_roi(frame, roi_size)), threshold, threshold_mode,
                        widest_stroke=int(WIDEST_STROKE * roi_size))
         crop = cv2.resize(ink, (CROP_SIZE, CROP_SIZE), interpolation=cv2.INTER_AREA)
@@ -152,7 +161,6 @@ def preprocess_steps(frame_bgr: np.ndarray, threshold: int, roi_size: int,
 
     height, width = frame.shape[:2]
     scale = FIND_SCALE if min(height, width) >= MIN_SCALED_FRAME else 1
-    gray = frame if frame.ndim == 2 else None
     if scale == 1:
         gray = to_gray(frame)
     else:  # averaged: the downscaling is the noise filter
@@ -175,21 +183,3 @@ def preprocess_steps(frame_bgr: np.ndarray, threshold: int, roi_size: int,
         digit_ink, digit_box = _cut_at_full_resolution(frame, digit, ink, box, scale)
     return Reading(normalize_digit(digit_ink), ink.mask, digit, frame_box, digit_box, roi[:3],
                    scale)
-
-
-def read_frame(frame: np.ndarray, settings: PreprocessSettings) -> Reading:
-    """Everything the preprocess node needs from one frame: the crop, the ROI box, the ink
-    found and the chosen digit (preprocess_steps with the node's settings)."""
-    return preprocess_steps(frame, *settings)
-
-
-def preprocess_frame(frame_bgr: np.ndarray, threshold: int, roi_size: int,
-                     threshold_mode: str = DEFAULT_THRESHOLD_MODE,
-                     normalization: str = 'mnist') -> Optional[np.ndarray]:
-    """The uint8 [28, 28] crop the classifier sees, or None when no digit is in view.
-
-    `mnist`: the digit found around the ROI, normalized as MNIST (see the module's
-    docstring); `resize`, the tutorial's way, squeezes the whole binarized ROI into 28x28 and
-    always returns a crop.
-    """
-    return preprocess_steps(frame_bgr, threshold, roi_size, threshold_mode, normalization).crop

@@ -44,6 +44,7 @@ class ThresholdClient:
         self.status = status
         self.sync = ThresholdSync()
         self.on_threshold = None  # window callback: the node's threshold moved the slider
+        self.on_mode = None  # window callback(mode, meaning): the node's threshold_mode
         node.create_subscription(ParameterEvent, '/parameter_events', self._on_parameter_event,
                                  qos_profile_parameter_events)
         self._get_client = node.create_client(GetParameters, f'{target}/get_parameters')
@@ -89,7 +90,7 @@ class ThresholdClient:
     def _on_mode_read(self, future):
         value = first_value(future)
         if isinstance(value, str):
-            self.status.mode_read(value)
+            self._node_mode(value)
 
     def _on_parameter_event(self, event):
         if event.node != self.target:
@@ -99,7 +100,12 @@ class ThresholdClient:
             if parameter.name == 'threshold' and isinstance(value, int):
                 self._node_threshold(value)
             elif parameter.name == 'threshold_mode' and isinstance(value, str):
-                self.status.mode_read(value)
+                self._node_mode(value)
+
+    def _node_mode(self, mode):
+        meaning = self.status.mode_read(mode)
+        if self.on_mode is not None:
+            self.on_mode(mode, meaning)
 
     def _node_threshold(self, value):
         if self.sync.node_changed(value) and self.on_threshold is not None:

@@ -9,6 +9,8 @@ from typing import Optional, Union
 import cv2
 import numpy as np
 
+from digit_recognition.core.preprocessing import THRESHOLD_MEANINGS
+
 CROP_ZOOM = 4  # a 28x28 crop is too small to judge at 1:1
 TITLE = 'digit_recognition viewer'
 
@@ -96,7 +98,7 @@ class ViewerState(enum.Enum):
 
     WAITING = 'waiting for {target}'
     CONNECTED = 'connected to {target}'
-    MODE_NOT_FIXED = 'threshold_mode is {mode}: the threshold acts in fixed mode only'
+    MODE = 'threshold_mode {mode}: the threshold is {meaning}'
     REJECTED = 'threshold {value} rejected: {reason}'
     BAD_IMAGE = 'bad image on {topic}: {reason}'
     NO_CROP = 'no crop yet on {topic}'
@@ -118,6 +120,7 @@ class Status:
 
     def __init__(self, target: str) -> None:
         self.target = target  # the preprocess node, as the templates name it
+        self.mode: Optional[str] = None  # the node's threshold_mode, once read
         self.state = ViewerState.WAITING
         self.text = self.state.text(target=target)
 
@@ -130,14 +133,21 @@ class Status:
     def threshold_read(self) -> None:
         """The node answered a read of its threshold: it is there."""
         if self.state is ViewerState.WAITING:
-            self.show(ViewerState.CONNECTED)
+            self._connected()
 
-    def mode_read(self, mode: str) -> None:
-        """The node's threshold_mode is `mode`; the slider acts in fixed mode only."""
-        if mode != 'fixed':
-            self.show(ViewerState.MODE_NOT_FIXED, mode=mode)
-        elif self.state is ViewerState.MODE_NOT_FIXED:
+    def mode_read(self, mode: str) -> str:
+        """The node's threshold_mode is `mode`; returns what the threshold means in it, which
+        the status line shows unless it reports something else."""
+        self.mode = mode
+        if self.state in (ViewerState.WAITING, ViewerState.CONNECTED, ViewerState.MODE):
+            self._connected()
+        return threshold_meaning(mode)
+
+    def _connected(self) -> None:
+        if self.mode is None:
             self.show(ViewerState.CONNECTED)
+        else:
+            self.show(ViewerState.MODE, mode=self.mode, meaning=threshold_meaning(self.mode))
 
     def set_answered(self, value: Optional[int], successful: bool,
                      reason: str = '') -> Optional[str]:
@@ -146,5 +156,10 @@ class Status:
             return self.show(ViewerState.REJECTED, value=value,
                              reason=reason or 'no reason given')
         if self.state is ViewerState.REJECTED:
-            self.show(ViewerState.CONNECTED)
+            self._connected()
         return None
+
+
+def threshold_meaning(mode: str) -> str:
+    """What the preprocess node's threshold means in threshold_mode `mode`."""
+    return THRESHOLD_MEANINGS.get(mode, f'unknown in threshold_mode {mode!r}')

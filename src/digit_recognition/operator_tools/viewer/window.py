@@ -10,9 +10,12 @@ elsewhere (`ros2 param set`) through /parameter_events.
     viewer --ros-args -r __ns:=/robot1           # /robot1/preprocess
     viewer --preprocess-node /robot1/preprocess
 
-Keys: q quits, s saves the latest crop as PNG; arrow keys move the slider. Each change of
-the slider's value that comes from the node is printed as `threshold <n>`, each saved crop
-as `saved <path>`; a rejected change is shown in the status line and logged.
+The threshold acts in every threshold_mode; the status line says what it means in the
+node's current one. Keys: q quits, s saves the latest crop as PNG; arrow keys move the slider
+(Ctrl+arrows by 10, Home and End to its ends). Each change of the slider's value that comes
+from the node is printed as `threshold <n>`, each threshold_mode the node reports as
+`threshold_mode <mode>: <meaning>`, each saved crop as `saved <path>`; a rejected change is
+shown in the status line and logged.
 Built with tkinter (apt: python3-tk), so it runs where OpenCV has no GUI (opencv-headless).
 """
 
@@ -111,13 +114,14 @@ class ViewerWindow:
         side.pack(side='left', anchor='n')
 
         self.slider = tk.Scale(self.root, from_=0, to=255, orient='horizontal',
-                               label='threshold (fixed mode)', bigincrement=10, length=512,
+                               label='threshold', bigincrement=10, length=512,
                                command=self._on_slider)
         self.slider.pack(side='top', fill='x', padx=4)
         self.status = tk.Label(self.root, anchor='w', text=node.status.text)
         self.status.pack(side='top', fill='x', padx=4)
         self.slider.focus_set()  # arrow keys move it
         node.parameters.on_threshold = self._show_threshold
+        node.parameters.on_mode = self._show_mode
         self.closed = False
         self.root.after(TICK_MS, self._tick)
 
@@ -127,6 +131,10 @@ class ViewerWindow:
     def _show_threshold(self, value):
         self.slider.set(value)
         print(f'threshold {self.slider.get()}', flush=True)
+
+    def _show_mode(self, mode, meaning):
+        self.slider.configure(label=f'threshold ({mode})')
+        print(f'threshold_mode {mode}: {meaning}', flush=True)
 
     def _tick(self):
         if self.closed:
