@@ -49,13 +49,13 @@ def unset_profile_variables(monkeypatch, *others):
 
 def test_shipped_profile_is_applied_unless_the_user_set_one(monkeypatch):
     unset_profile_variables(monkeypatch, 'ROS_DISTRO')
-    transport.use_shared_memory_profile()
+    transport.apply_fastdds_profile()
     shipped = transport.package_config_file(transport.PROFILE_NAME)
     assert shipped is not None and shipped.name == 'fastdds.xml'
     assert os.environ['FASTDDS_DEFAULT_PROFILES_FILE'] == str(shipped)
 
     monkeypatch.setenv('FASTDDS_DEFAULT_PROFILES_FILE', '/robot/own_profile.xml')
-    transport.use_shared_memory_profile()
+    transport.apply_fastdds_profile()
     assert os.environ['FASTDDS_DEFAULT_PROFILES_FILE'] == '/robot/own_profile.xml'
 
 
@@ -72,14 +72,14 @@ def test_a_profile_set_under_one_name_reaches_the_name_fast_dds_2_reads(monkeypa
     unset_profile_variables(monkeypatch)
     monkeypatch.setenv('ROS_DISTRO', 'jazzy')
     monkeypatch.setenv('FASTDDS_DEFAULT_PROFILES_FILE', '/robot/own_profile.xml')
-    transport.use_shared_memory_profile()
+    transport.apply_fastdds_profile()
     assert os.environ['FASTRTPS_DEFAULT_PROFILES_FILE'] == '/robot/own_profile.xml'
     assert os.environ['FASTDDS_DEFAULT_PROFILES_FILE'] == '/robot/own_profile.xml'
 
 
 def test_a_receive_buffer_limit_under_the_profiles_buffer_is_told(monkeypatch, tmp_path):
     unset_profile_variables(monkeypatch, 'ROS_DISTRO')
-    transport.use_shared_memory_profile()  # the shipped profile: 4 MB
+    transport.apply_fastdds_profile()  # the shipped profile: 4 MB
     limit = tmp_path / 'rmem_max'
     limit.write_text('212992\n')  # Linux's default
     warning = transport.receive_buffer_warning(limit)

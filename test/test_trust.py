@@ -11,14 +11,13 @@ arrows and scribbles were published as digits.
 import numpy as np
 import pytest
 
-from digit_recognition.core.decision import judge
+from digit_recognition.core.decision import DecisionSettings, judge
 from digit_recognition.core.model import load_classifier
 from digit_recognition.core.preprocessing import PreprocessSettings, read_frame
 from digit_recognition.training import negatives
 from digit_recognition.simulation.conditions import render_condition
 
-BATCH = 5
-MIN_CONFIDENCE = 0.9  # the node's default
+BATCH, MIN_CONFIDENCE = DecisionSettings().batch_size, DecisionSettings().min_confidence
 WRITERS = 6  # the first six samples of a digit in the committed MNIST sample
 DRAWINGS = 12  # non-digit glyphs drawn with seeds 17-28
 SCENE_SEED = 17

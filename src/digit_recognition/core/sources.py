@@ -151,10 +151,6 @@ class FrameSource:
     def is_live(self):
         return self.kind in LIVE_KINDS
 
-    @property
-    def is_open(self):
-        return self._capture is not None
-
     def _capture_for_kind(self):
         if self.kind == 'csi':
             sensor = self.source[len('csi://'):] or '0'

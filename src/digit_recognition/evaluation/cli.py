@@ -26,6 +26,7 @@ import time
 
 import numpy as np
 
+from digit_recognition.core.decision import DecisionSettings
 from digit_recognition.core.model import BUNDLED_MODEL, ModelLoadError, TUTORIAL_MODEL
 from digit_recognition.evaluation.figures import (save_confusion_figure, save_outcomes_figure,
                                                   save_reliability_figure,
@@ -38,7 +39,7 @@ from digit_recognition.evaluation.tables import print_report
 from digit_recognition.simulation.conditions import CONDITIONS, STROKES
 from digit_recognition.training.mnist import load_mnist
 
-MIN_CONFIDENCE = 0.9  # the classifier node's default
+MIN_CONFIDENCE = DecisionSettings().min_confidence  # the classifier node's default
 
 
 def parse_args(argv):

@@ -7,9 +7,9 @@ from typing import Optional
 
 import numpy as np
 
-from digit_recognition.core.decision import judge, NOT_A_DIGIT
+from digit_recognition.core.decision import DecisionSettings, judge, NOT_A_DIGIT
 
-BATCH = 5  # frames of one digit per batch, as the classifier node's default batch_size
+BATCH = DecisionSettings().batch_size  # frames of one digit per batch, as the classifier's
 NO_DIGIT = -1  # label of a batch with nothing to read; decided class of a silent batch
 CALIBRATION_BINS = 15
 # min_confidence values at which each row's risk-coverage curve is stored and drawn.

@@ -14,7 +14,7 @@ from rclpy.qos_overriding_options import InvalidQosOverridesError
 import yaml
 
 from digit_recognition.core.errors import StartupError
-from digit_recognition.ros.transport import keep_frame_buffers, use_shared_memory_profile
+from digit_recognition.ros.transport import apply_fastdds_profile, keep_frame_buffers
 
 RCLError = _rclpy.RCLError
 
@@ -98,7 +98,7 @@ def run_nodes(node_factories, args=None, logger_name='digit_recognition', drain_
     logger = rclpy.logging.get_logger(logger_name)
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _stop_on_signal)
-    use_shared_memory_profile()
+    apply_fastdds_profile()
     keep_frame_buffers()
     nodes = []
     executor = None

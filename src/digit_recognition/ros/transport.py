@@ -37,7 +37,7 @@ def package_config_file(name):
     return checkout if checkout.is_file() else None
 
 
-def use_shared_memory_profile():
+def apply_fastdds_profile():
     """Apply config/fastdds.xml to this process and its children, unless a profile is set.
 
     The profile has frames received over UDP with a 4 MB socket buffer (a sender on Fast

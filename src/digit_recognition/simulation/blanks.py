@@ -5,6 +5,7 @@ from typing import Optional
 
 import numpy as np
 
+from digit_recognition.core.sizes import FRAME_SIZE, ROI_SIZE
 from digit_recognition.simulation.covers import finger, SKINS, table_cover
 from digit_recognition.simulation.everyday import (DIM, HAND, hand, PLAIN, RULED, SQUARED, TINTED,
                                                    with_shadow)
@@ -14,7 +15,6 @@ from digit_recognition.simulation.light import (band_shadow, covering, curved_ed
                                                 light_under_fingers, penumbra)
 from digit_recognition.simulation.scene import baseline, choose_variant, form_frame
 from digit_recognition.simulation.sheet import draw_lines, faint_writing, jitter, line_family
-from digit_recognition.core.sizes import FRAME_SIZE, ROI_SIZE
 
 
 def _paper_edge(colour, grain):

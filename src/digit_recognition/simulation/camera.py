@@ -4,13 +4,10 @@ the frames of a video."""
 
 import functools
 from statistics import NormalDist
-from typing import TYPE_CHECKING
-
 import cv2
 import numpy as np
 
-if TYPE_CHECKING:
-    from digit_recognition.simulation.scene import Scene
+from digit_recognition.simulation.scene_types import Scene
 
 
 @functools.cache
@@ -27,7 +24,7 @@ def _gaussian_noise(rng, shape: tuple) -> np.ndarray:
     return cv2.LUT(raw.reshape(-1, shape[-1]), _normal_table()).reshape(shape)
 
 
-def _optics(sheet: np.ndarray, scene: 'Scene') -> np.ndarray:
+def _optics(sheet: np.ndarray, scene: Scene) -> np.ndarray:
     """The lens's blur of the light, float32 [3, H, W] -> float32 [3, H, W]."""
     if scene.kernel is None and scene.blur <= 0:
         return sheet
@@ -43,7 +40,7 @@ def _optics(sheet: np.ndarray, scene: 'Scene') -> np.ndarray:
     return blurred
 
 
-def _sensor(image: np.ndarray, scene: 'Scene', rng) -> np.ndarray:
+def _sensor(image: np.ndarray, scene: Scene, rng) -> np.ndarray:
     """Sampling and noise: float32 [3, H, W] of light -> uint8 [3, h, w], in place."""
     if scene.resolution < 1:
         image = np.stack([cv2.resize(plane, None, fx=scene.resolution, fy=scene.resolution,
@@ -59,7 +56,7 @@ def _sensor(image: np.ndarray, scene: 'Scene', rng) -> np.ndarray:
     return np.clip(image, 0, 255, out=image).astype(np.uint8)
 
 
-def photograph(sheet: np.ndarray, scene: 'Scene', rng) -> np.ndarray:
+def photograph(sheet: np.ndarray, scene: Scene, rng) -> np.ndarray:
     """Lens blur, sensor noise, the phone's processing and JPEG: float32 [3, H, W] -> bgr8."""
     frame = cv2.merge(list(_sensor(_optics(sheet, scene), scene, rng)))
     if scene.denoise:

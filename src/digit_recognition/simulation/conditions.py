@@ -6,6 +6,7 @@ from typing import Optional
 
 import numpy as np
 
+from digit_recognition.core.sizes import FRAME_SIZE, ROI_SIZE
 from digit_recognition.simulation.camera import disk_kernel, path_kernel, shaky_path, straight_path
 from digit_recognition.simulation.centre_line import check_digit
 from digit_recognition.simulation.everyday import (DIM, HAND, PLAIN, RULED, SQUARED, TINTED,
@@ -18,7 +19,6 @@ from digit_recognition.simulation.light import (band_shadow, glare_patch, gradie
                                                 per_roi)
 from digit_recognition.simulation.pen import EVERYDAY_PENS, Pen, PENS, REFERENCE_HEIGHT
 from digit_recognition.simulation.scene import baseline, choose_variant, form_frame, GREY_WEIGHTS
-from digit_recognition.core.sizes import FRAME_SIZE, ROI_SIZE
 
 STROKES = ('pen', 'mnist')
 

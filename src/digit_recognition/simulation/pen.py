@@ -1,33 +1,17 @@
 """The pen: its kinds (colour, width, texture) and the ink it lays along the digit's centre
 line, placed in the frame (or redrawn alone, as MNIST is framed)."""
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
 import cv2
 import numpy as np
 
+from digit_recognition.core.sizes import CROP_SIZE
 from digit_recognition.simulation.centre_line import check_digit, centre_segments, WORK_SCALE
 from digit_recognition.simulation.geometry import roi_centre
+# Pen and REFERENCE_HEIGHT: the other modules take them from here too.
+from digit_recognition.simulation.scene_types import Pen, REFERENCE_HEIGHT, Scene
 from digit_recognition.simulation.sheet import apply_ink, jitter, smooth_field
-from digit_recognition.core.sizes import CROP_SIZE
-
-if TYPE_CHECKING:
-    from digit_recognition.simulation.scene import Scene
 
 MARGIN = 10  # px the ink keeps from the ROI's border where a condition keeps it inside
-REFERENCE_HEIGHT = 200.0  # digit height (px) at which the pens' widths below hold
-
-
-@dataclass(frozen=True)
-class Pen:
-    """colour: B, G, R share of the light the ink lets through where it fully covers the paper;
-    width: stroke width range in px for a REFERENCE_HEIGHT tall digit."""
-
-    colour: tuple
-    width: tuple
-    texture: str  # 'ballpoint', 'graphite' or 'felt'
-
 
 PENS = {
     'black_ballpoint': Pen((0.17, 0.16, 0.16), (2.0, 5.0), 'ballpoint'),
@@ -72,7 +56,7 @@ def pen_redraw(digit: np.ndarray, stroke: float = 2.4) -> np.ndarray:
     return np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)
 
 
-def _place(segments: np.ndarray, scene: 'Scene', rng, frame_size, roi_size) -> np.ndarray:
+def _place(segments: np.ndarray, scene: Scene, rng, frame_size, roi_size) -> np.ndarray:
     """The centre line in frame pixels: slanted, stretched, rotated, scaled so the ink is
     scene.height tall, and its bounding box centred at the ROI's centre plus the offset."""
     points = segments.reshape(-1, 2)
@@ -143,7 +127,7 @@ def _mnist_coverage(digit: np.ndarray, segments: np.ndarray, placed: np.ndarray,
     return np.clip(coverage, 0, 1), 0, 0
 
 
-def draw_digit(sheet: np.ndarray, digit: np.ndarray, scene: 'Scene', rng, roi_size,
+def draw_digit(sheet: np.ndarray, digit: np.ndarray, scene: Scene, rng, roi_size,
                strokes: str = 'pen') -> None:
     frame_size = sheet.shape[2], sheet.shape[1]
     centre_line = centre_segments(digit.tobytes())

@@ -1,8 +1,7 @@
-"""A scene, everything one frame is made of; the baseline scene each condition changes; and
-the frame the camera forms of it: the sheet, its marks and ink, tilt, objects before it,
-light, camera."""
+"""A scene (scene_types.Scene), everything one frame is made of; the baseline scene each
+condition changes; and the frame the camera forms of it: the sheet, its marks and ink, tilt,
+objects before it, light, camera."""
 
-from dataclasses import dataclass
 from typing import Optional
 
 import cv2
@@ -10,43 +9,11 @@ import numpy as np
 
 from digit_recognition.simulation.camera import photograph, shaken
 from digit_recognition.simulation.light import gradient_light
-from digit_recognition.simulation.pen import (draw_digit, EVERYDAY_PENS, frame_ink, Pen, PENS,
-                                              seen_width)
+from digit_recognition.simulation.pen import draw_digit, EVERYDAY_PENS, frame_ink, PENS, seen_width
+from digit_recognition.simulation.scene_types import Scene
 from digit_recognition.simulation.sheet import apply_ink, jitter, PAPERS
 
 GREY_WEIGHTS = np.array([0.114, 0.587, 0.299], np.float32)  # B, G, R, as cv2's BGR2GRAY
-
-
-@dataclass(frozen=True)
-class Scene:
-    """Everything one frame is made of. Arrays are float32 [H, W] unless said otherwise."""
-
-    paper: tuple  # B, G, R reflectance
-    level: float  # grey level of the lit paper, on average over the ROI
-    tint: tuple  # B, G, R colour of the light, white balance included
-    pen: Pen
-    ink: tuple  # this pen's B, G, R transmittance in this frame
-    pen_width: float  # px
-    height: float  # px, of the ink's bounding box
-    offset: Optional[tuple]  # (dx, dy) of the ink's centre from the ROI's; None: anywhere inside
-    angle: float  # degrees, counter-clockwise
-    slant: float  # horizontal shear of the handwriting
-    aspect: float  # width stretch of the handwriting
-    antialias: bool  # False: strokes drawn with hard pixel edges
-    marks: tuple  # (coverage, B G R transmittance) on the sheet, under the ink
-    covers: tuple  # (alpha, colour float32 [3, H, W]) in front of the sheet
-    light: Optional[np.ndarray]  # relative light, about 1 over the ROI; None: even
-    glare: Optional[np.ndarray]  # grey levels reflected straight into the lens
-    warp: Optional[np.ndarray]  # float64 [3, 3] homography of the sheet
-    blur: float  # Gaussian sigma of the lens, px
-    kernel: Optional[np.ndarray]  # float32 blur kernel replacing the Gaussian
-    focus: Optional[np.ndarray]  # share of each pixel out of focus (blur) vs in focus
-    resolution: float  # sensor resolution relative to the frame (upscaled when < 1)
-    noise: float  # sensor noise sigma, grey levels
-    chroma_noise: float  # sigma of blotchy colour noise, grey levels
-    denoise: int  # median filter size of the phone's noise reduction, 0 = none
-    sharpen: float  # unsharp mask amount, 0 = none
-    jpeg: int  # JPEG quality
 
 
 def baseline(rng, frame_size, roi_size, **changes) -> Scene:

@@ -23,14 +23,18 @@ import sys
 
 import numpy as np
 
-from digit_recognition.core.decision import NOT_A_DIGIT
+from digit_recognition.core.decision import DecisionSettings, NOT_A_DIGIT
 from digit_recognition.core.preprocessing import PreprocessSettings, read_frame
+from digit_recognition.training.export import representative_digits, save_for_inference
 
-BATCH = 5
+BATCH = DecisionSettings().batch_size  # frames per batch, as the classifier decides them
 TEMPERATURES = np.arange(0.3, 4.0, 0.01)
 # Seeds apart from evaluate's (0 and up): rendering for calibration never repeats its frames.
 SEED_OFFSET = 10_000
 GLYPHS_PER_DIGIT_BATCH = 4  # one non-digit batch for every four digit batches
+# Training digits train holds out of fitting (held_out_digits), to calibrate on digits the
+# weights never saw.
+CALIBRATION_DIGITS = 5000
 
 
 def batch_crops(glyph, condition, variant, strokes, seed, index):
@@ -128,7 +132,6 @@ def main(argv=None):
                         help='the seed train ran with: its held-out digits (default: 0)')
     options = parser.parse_args(argv)
     from digit_recognition.training.mnist import load_mnist  # noqa: PLC0415
-    from digit_recognition.training import train  # noqa: PLC0415
     try:
         (images, labels), _ = load_mnist(options.data)
     except (FileNotFoundError, ValueError) as exc:
@@ -140,15 +143,14 @@ def main(argv=None):
     except ModelLoadError as exc:
         print(f'calibrate: {exc}', file=sys.stderr)
         return 1
-    digits, digit_labels, _ = held_out_digits(images, labels, train.CALIBRATION_DIGITS,
-                                              options.seed)
+    digits, digit_labels, _ = held_out_digits(images, labels, CALIBRATION_DIGITS, options.seed)
     count = min(options.batches, len(digits))
     temperature, batches = calibrate(model, digits[:count], digit_labels[:count],
                                      count // GLYPHS_PER_DIGIT_BATCH, options.seed,
                                      os.cpu_count() or 1)
     quantized = options.model.with_name(options.model.stem + '_int8.tflite').exists()
-    train.save_for_inference(model, options.model, train.representative_digits(
-        images, options.seed) if quantized else None)
+    save_for_inference(model, options.model, representative_digits(images, options.seed)
+                       if quantized else None)
     print(f'temperature {temperature:.2f} from {batches} batches of {BATCH} camera frames; '
           f'saved {options.model} and its .tflite twins')
     return 0

@@ -10,12 +10,9 @@ only the command line around model.fit().
 
 import argparse
 from concurrent.futures import ProcessPoolExecutor
-import contextlib
-import io
 import os
 from pathlib import Path
 import sys
-import warnings
 
 import numpy as np
 
@@ -23,7 +20,8 @@ from digit_recognition.core.decision import NOT_A_DIGIT
 from digit_recognition.core.model import load_classifier, quantized_twin
 from digit_recognition.training import calibrate
 from digit_recognition.training.architectures import build_cnn, build_mlp
-from digit_recognition.training.export import save_tflite
+# representative_digits: tools/quantize_model.py takes it from here too.
+from digit_recognition.training.export import representative_digits, save_for_inference
 from digit_recognition.training.mnist import load_mnist
 
 # How each model is trained. The MLP exactly as the tutorial. The CNN beside each original
@@ -44,14 +42,10 @@ RECIPES = {
 # The CNN's not-a-digit class (negatives.py): `negatives` glyphs (letters, symbols,
 # scribbles), each seen as the camera and preprocessing see it and jittered, and the crops
 # preprocessing cuts out of digit-free frames (mined_crops.py), with a jittered copy of each.
-# Digits held out of fitting, to calibrate the confidence (calibrate.py) on digits the
-# weights never saw: CALIBRATION_BATCHES of them as batches of camera frames.
-CALIBRATION_DIGITS = 5000
+# Digits held out of fitting (calibrate.CALIBRATION_DIGITS), to calibrate the confidence on
+# digits the weights never saw: CALIBRATION_BATCHES of them as batches of camera frames.
 CALIBRATION_BATCHES = 1200
 MNIST_TRAINING_DIGITS = 60000
-# Training digits (originals and augmented copies alike) that calibrate the activations'
-# ranges of a quantized model: a few hundred suffice (TF's guide suggests 100-500).
-REPRESENTATIVE_DIGITS = 500
 
 
 def parse_args(argv):
@@ -194,29 +188,6 @@ def save_curves(history, path, title):
     plt.close(figure)
 
 
-def representative_digits(images, seed, count=REPRESENTATIVE_DIGITS):
-    """`count` training digits drawn at random (seeded) to calibrate a quantized model."""
-    rng = np.random.default_rng(seed)
-    return images[np.sort(rng.choice(len(images), min(count, len(images)), replace=False))]
-
-
-def save_for_inference(model, path, representative_images=None):
-    """Save name.keras without the optimizer's state (which would triple the file), and
-    name.tflite beside it for the classifier's tflite backend; with representative_images,
-    also the fully integer-quantized name_int8.tflite."""
-    # Rebuilt from its config, the copy is not compiled (clone_model() would compile it).
-    inference = type(model).from_config(model.get_config())
-    inference.set_weights(model.get_weights())
-    inference.save(path)
-    # The converter prints the traced signature (and warns about calibration); the user
-    # only needs the files.
-    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
-        warnings.simplefilter('ignore')
-        save_tflite(inference, path.with_suffix('.tflite'))
-        if representative_images is not None:
-            save_tflite(inference, quantized_twin(path), representative_images)
-
-
 def tflite_accuracy(path, images, labels):
     """Share of `images` the .tflite model at `path` reads as `labels`, with the tflite backend."""
     classifier = load_classifier(path, 'tflite')
@@ -258,7 +229,7 @@ def main(argv=None):
     share = len(x_train) / MNIST_TRAINING_DIGITS
     if recipe.get('negatives'):
         *calibration, rest = calibrate.held_out_digits(x_train, y_train,
-                                                       int(CALIBRATION_DIGITS * share),
+                                                       int(calibrate.CALIBRATION_DIGITS * share),
                                                        options.seed)
         x_train, y_train = x_train[rest], y_train[rest]
     workers = min(3, os.cpu_count() or 1)

@@ -41,7 +41,7 @@ from digit_recognition.operator_tools.viewer.view import (
     ViewerState)
 from digit_recognition.ros.runner import (
     check_params_file, ignore_further_signals, one_line, params_files, RCLError)
-from digit_recognition.ros.transport import keep_frame_buffers, use_shared_memory_profile
+from digit_recognition.ros.transport import apply_fastdds_profile, keep_frame_buffers
 
 # Tk timer that spins rclpy and shows the newest images: 20 Hz is live enough to tune by,
 # and showing every 30 fps frame would cost the robot a fifth of a core.
@@ -219,7 +219,7 @@ def _run(argv):
     except ImportError:
         raise StartupError('needs tkinter (apt install python3-tk)') from None
 
-    use_shared_memory_profile()
+    apply_fastdds_profile()
     keep_frame_buffers()
     try:
         rclpy.init(args=argv)
