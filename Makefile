@@ -34,7 +34,7 @@ MSGS_STAMP := $(VENV)/.msgs-installed
 MSGS_BUILD := $(VENV)/build/digit_recognition_msgs
 VENV_PREFIX = $(abspath $(VENV))
 
-.PHONY: venv demo test colcon-test clean
+.PHONY: venv demo lint check test colcon-test clean
 
 venv: $(MSGS_STAMP)
 
@@ -57,11 +57,23 @@ $(MSGS_STAMP): $(STAMP) $(MSGS)/CMakeLists.txt $(MSGS)/package.xml $(wildcard $(
 demo: $(MSGS_STAMP)
 	$(RUN) $(BIN)/demo --params-file config/params.yaml --source samples/digits.mp4
 
-# The linters first (ruff.toml; pycodestyle for continuation lines, setup.cfg), then the suite. pytest exits 5 when it collects no tests:
-# that is a failure here, not a pass.
-test: $(MSGS_STAMP)
+# The linters: ruff (ruff.toml), pycodestyle for continuation lines (setup.cfg) and the layers'
+# import contracts (.importlinter).
+lint: $(MSGS_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/pycodestyle .
+	$(BIN)/lint-imports --no-cache
+
+# The fast lane: the linters and the tests that need no ROS graph, launched process or
+# training (pytest.ini's `slow` marker leaves those out), in under 90 s on 2 cores.
+# pytest exits 5 when it collects no tests: that is a failure here, not a pass.
+check: lint
+	$(RUN) $(BIN)/python -m pytest -m 'not slow' test; status=$$?; \
+	if [ $$status -eq 5 ]; then echo 'make check: pytest collected no tests' >&2; fi; \
+	exit $$status
+
+# What CI runs: the linters, then the whole suite, slow tests included.
+test: lint
 	$(RUN) $(BIN)/python -m pytest test; status=$$?; \
 	if [ $$status -eq 5 ]; then echo 'make test: pytest collected no tests' >&2; fi; \
 	exit $$status

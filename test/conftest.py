@@ -65,6 +65,19 @@ def bundled_classifier():
     return load_classifier()
 
 
+# Modules whose every test runs one of the executables for seconds, and says so here.
+SLOW_MODULES = {'test_evaluate.py': 'runs `evaluate` on rendered frames'}
+
+
+def pytest_collection_modifyitems(items):
+    """Tests on a ROS graph (the ros_context fixture) and those of SLOW_MODULES are slow (the
+    others say so with pytest.mark.slow): `make check` leaves them out."""
+    for item in items:
+        if 'ros_context' in getattr(item, 'fixturenames', ()) or \
+                item.path.name in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture
 def ros_context():
     """A private rclpy context, shut down after the test."""

@@ -169,6 +169,7 @@ def test_a_frame_size_preprocess_would_drop_is_refused_at_start(ros_context):
         camera_with(ros_context, image_width=8192, image_height=4096)
 
 
+@pytest.mark.slow  # a launched camera process
 def test_an_integer_source_on_the_command_line_means_that_device(tmp_path):
     command = launch_command('camera_node', 'camera', NAMESPACE, {}, tmp_path)
     camera = start(command + ['-p', 'source:=7'])  # as users type it

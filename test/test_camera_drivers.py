@@ -17,6 +17,8 @@ from rclpy.node import Node
 
 from conftest import launch_command, spin_until, start, stop
 
+pytestmark = pytest.mark.slow  # a driver process and the nodes on DDS
+
 DRIVER = Path(__file__).resolve().parent / 'helpers_driver.py'
 NAMESPACE = '/driver_test'
 FRAMES = 100

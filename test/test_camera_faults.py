@@ -204,6 +204,7 @@ def stop_as_launch_does(process, sig):
     return time.monotonic() - sent, process.communicate()[0]
 
 
+@pytest.mark.slow  # a launched camera process
 @pytest.mark.parametrize('mode, sig', [('silent', signal.SIGINT), ('header', signal.SIGTERM)])
 def test_a_network_camera_that_never_answers_blocks_nothing(
         watcher, camera_server, tmp_path, mode, sig):
@@ -246,6 +247,7 @@ def test_a_network_camera_that_never_answers_blocks_nothing(
     assert not leaked, (sorted(child_segments), sorted(leaked))
 
 
+@pytest.mark.slow  # a launched camera process
 def test_a_stream_that_stalls_is_reported_within_two_seconds(watcher, camera_server, tmp_path):
     server = camera_server(answer_after=0.0, stall_after_frames=60)
     camera = start(launch_command('camera_node', 'camera', NAMESPACE,
@@ -277,6 +279,7 @@ def test_a_stream_that_stalls_is_reported_within_two_seconds(watcher, camera_ser
     assert seconds < 2.0 and camera.returncode == 0, output
 
 
+@pytest.mark.slow  # a launched camera process
 def test_a_network_camera_that_answers_late_is_found_within_the_backoff_maximum(
         watcher, camera_server, tmp_path):
     # Accepts at once but answers only after 5 s, as a camera that is still booting.
@@ -303,6 +306,7 @@ def pipeline_command(overrides, tmp_path):
             '--params-file', str(PARAMS_FILE), '--params-file', str(override_file)]
 
 
+@pytest.mark.slow  # a launched camera process
 def test_in_pipeline_a_hanging_camera_delays_neither_preprocess_nor_classifier(
         watcher, camera_server, tmp_path):
     server = camera_server(mode='silent')
@@ -337,6 +341,7 @@ def test_in_pipeline_a_hanging_camera_delays_neither_preprocess_nor_classifier(
     assert seconds < 2.0 and pipeline.returncode == 0, output
 
 
+@pytest.mark.slow  # a launched camera process
 def test_a_folder_without_a_readable_image_is_an_error_not_an_end(watcher, tmp_path):
     folder = tmp_path / 'frames'
     folder.mkdir()

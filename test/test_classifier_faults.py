@@ -20,6 +20,8 @@ from conftest import launch_command, spin_until
 from digit_recognition.nodes.classifier_node import ClassifierNode
 from helpers_models import nan_model, overflowing_model, QUANTIZED_MODEL, unnormalized_model
 
+pytestmark = pytest.mark.slow  # nodes on DDS and launched processes
+
 BRIDGE = CvBridge()
 
 

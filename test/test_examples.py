@@ -101,6 +101,7 @@ def has_controller(node, namespace):
                for info in node.get_subscriptions_info_by_topic(f'{namespace}/digit_reading'))
 
 
+@pytest.mark.slow  # two robots of launched processes
 def test_two_robots_in_different_namespaces_do_not_hear_each_other(
         ros_context, mnist_sample, tmp_path):
     # robot1 replays the sample (every digit once, in its order); robot2 alternates two.

@@ -16,6 +16,8 @@ import pytest
 
 from conftest import executable, launch_command, PARAMS_FILE, REPO, spin_until
 
+pytestmark = pytest.mark.slow  # launched processes and signals
+
 SAMPLE_VIDEO = REPO / 'samples' / 'digits.mp4'
 
 

@@ -14,6 +14,8 @@ from digit_recognition.core.image_encodings import SUPPORTED_ENCODINGS
 from digit_recognition.nodes.classifier_node import ClassifierNode
 from digit_recognition.nodes.preprocess_node import PreprocessNode
 
+pytestmark = pytest.mark.slow  # nodes on DDS in this process
+
 ENCODINGS = st.sampled_from([*SUPPORTED_ENCODINGS, '32FC1', 'bayer_rggb8', '', 'jpeg'])
 
 

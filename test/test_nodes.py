@@ -18,6 +18,8 @@ from digit_recognition.nodes.classifier_node import ClassifierNode
 from digit_recognition.nodes.preprocess_node import PreprocessNode
 from digit_recognition.ros.messages import digit_reading_type
 
+pytestmark = pytest.mark.slow  # nodes on DDS in this process
+
 DigitReading = digit_reading_type()
 
 BRIDGE = CvBridge()

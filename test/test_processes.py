@@ -16,6 +16,8 @@ from conftest import executable, launch_command, PARAMS_FILE, REPO, spin_until, 
 from digit_recognition.operator_tools.demo import collapse_repeats
 from digit_recognition.training.synthetic_frames import blank_frame, render_frame
 
+pytestmark = pytest.mark.slow  # launched processes on DDS
+
 NAMESPACE = '/robot_under_test'
 
 

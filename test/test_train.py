@@ -9,6 +9,8 @@ import pytest
 from conftest import executable
 from helpers_mnist import split_sample, write_mnist_dir
 
+pytestmark = pytest.mark.slow  # trains models
+
 TRAIN = executable('train')
 ACCURACY_LINE = re.compile(r'^MNIST test accuracy: (\d+\.\d\d)% \((\d+) images\)$', re.MULTILINE)
 
