@@ -12,6 +12,7 @@ from sensor_msgs.msg import Image
 from std_msgs.msg import Float32, Int32
 
 from conftest import spin_until
+from digit_recognition.core.decision import DecisionSettings
 from digit_recognition.core.overlay import draw_overlay
 from digit_recognition.core.preprocessing import PreprocessSettings, read_frame
 from digit_recognition.nodes.classifier_node import ClassifierNode
@@ -184,6 +185,36 @@ def test_each_reading_carries_its_batch_digit_confidence_and_crop_header(
     assert [(r.header.frame_id, r.header.stamp.sec, r.header.stamp.nanosec)
             for r in readings] == [('camera_2', 1000, 100_000_000),
                                    ('camera_8', 1000, 400_000_000)]
+
+
+@pytest.mark.parametrize('node_class, settings_type, changes', [
+    (PreprocessNode, PreprocessSettings,
+     dict(threshold=42, roi_size=300, threshold_mode='otsu', normalization='resize')),
+    (ClassifierNode, DecisionSettings, dict(batch_size=3, min_confidence=0.5, batch_timeout=2.0)),
+])
+def test_each_setting_of_the_core_is_a_parameter_the_node_takes_live(
+        harness, ros_context, node_class, settings_type, changes):
+    """Every field of the core's settings type is a parameter of the same name that reaches
+    what the node works with once set, as `ros2 param set` sets it."""
+    executor, tester, add = harness
+    node = add(node_class(context=ros_context))
+    assert set(changes) == set(settings_type._fields)
+    assert all(getattr(settings_type(), name) != value for name, value in changes.items())
+    for name, value in changes.items():
+        assert set_parameter(executor, tester, node.get_name(), name, value).successful, name
+    if node_class is PreprocessNode:  # the next frame is read with them
+        binaries = []
+        tester.create_subscription(Image, '/preprocess/debug/binary', binaries.append, 10)
+        frames = tester.create_publisher(Image, 'image_raw', 5)
+        frame = BRIDGE.cv2_to_imgmsg(grey_square_frame(ink=40), encoding='bgr8')
+        assert spin_until(executor, lambda: frames.publish(frame) or binaries, 10.0)
+        # resize: the whole ROI, roi_size pixels square, is what the ink view shows
+        assert (binaries[-1].height, binaries[-1].width) == (300, 300)
+    else:  # the next crop is decided with them
+        crops = tester.create_publisher(Image, 'digit_crop', 10)
+        crop = BRIDGE.cv2_to_imgmsg(np.zeros((28, 28), np.uint8), encoding='mono8')
+        assert spin_until(executor, lambda: crops.publish(crop) or
+                          node._decider.settings == settings_type(**changes), 10.0)
 
 
 def test_classifier_rejects_model_path_changes_at_runtime(harness, ros_context):
