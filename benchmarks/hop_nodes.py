@@ -25,13 +25,14 @@ from rclpy.qos import qos_profile_sensor_data
 from rclpy.task import Future
 from sensor_msgs.msg import Image
 
+from digit_recognition.core.sizes import FRAME_SIZE
 from digit_recognition.core.sources import read_video_frames
 from digit_recognition.ros.transport import keep_frame_buffers
 
 SAMPLE_VIDEO = Path(__file__).resolve().parents[1] / 'samples' / 'digits.mp4'
 
 
-def read_frames(path, size=(640, 480)):
+def read_frames(path, size=FRAME_SIZE):
     return [cv2.resize(frame, size) if frame.shape[1::-1] != size else frame
             for frame in read_video_frames(path)]
 

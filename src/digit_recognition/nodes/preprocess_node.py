@@ -27,6 +27,7 @@ from digit_recognition.core.overlay import draw_overlay
 from digit_recognition.core.preprocessing import (
     NORMALIZATIONS, PreprocessSettings, read_frame, THRESHOLD_LIMITS, THRESHOLD_MEANINGS,
     THRESHOLD_MODES)
+from digit_recognition.core.sizes import CROP_SIZE
 from digit_recognition.ros.diagnostics import Diagnostics, RateMeter
 from digit_recognition.ros.matched_subscription import MatchedSubscription
 from digit_recognition.ros.messages import digit_reading_type, READING_TOPIC
@@ -50,7 +51,7 @@ PARAMETERS = (
                   limits=THRESHOLD_LIMITS),
     ParameterSpec('roi_size', _READING.roi_size,
                   "Side in pixels of the centred square where the digit's centre must be",
-                  limits=(28, 4096)),
+                  limits=(CROP_SIZE, 4096)),
     ParameterSpec('threshold_mode', _READING.threshold_mode,
                   'flatfield: lighting divided out, ink is darker than the paper around it; '
                   'fixed: ink is darker than `threshold`; otsu: automatic global threshold; '

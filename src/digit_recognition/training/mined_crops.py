@@ -4,6 +4,8 @@ the classifier would receive it. The drawn non-digits are negatives.py's."""
 
 import numpy as np
 
+from digit_recognition.core.sizes import CROP_SIZE
+
 # Digit-free camera frames mined for what preprocessing cuts out of them (finger and hand
 # rims, shadow and paper edges, line fragments): frames per blank kind of
 # simulation.blanks.BLANK_KINDS; kinds that rarely give a crop get fewer frames.
@@ -22,7 +24,7 @@ def _mine_kind(kind: str, frames: int, seed: int) -> np.ndarray:
         crop = read_frame(frame, PreprocessSettings()).crop
         if crop is not None:
             crops.append(crop)
-    return np.stack(crops) if crops else np.zeros((0, 28, 28), np.uint8)
+    return np.stack(crops) if crops else np.zeros((0, CROP_SIZE, CROP_SIZE), np.uint8)
 
 
 def mine_blank_crops(seed: int, scale: float = 1.0, workers: int = 1) -> np.ndarray:
