@@ -41,7 +41,7 @@ DARKEST_MARKS = 30  # full-resolution pixels: the darkest marks are the 30th dar
 THRESHOLD_MEANINGS = {
     'flatfield': 'how dark ink must be against the paper around it, in % of the levels '
                  'measured on each frame (100: as measured); lower takes fainter ink',
-    'fixed': 'grey level: pixels darker than this are ink; higher takes fainter ink',
+    'fixed': 'the grey level under which pixels are ink; higher takes fainter ink',
     'otsu': 'how much darker than the paper ink must be, in % of the split Otsu finds and of '
             f'the {MIN_OTSU_CONTRAST} grey levels of contrast it needs (100: as found); lower '
             'takes fainter ink',
