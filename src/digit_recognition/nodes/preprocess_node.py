@@ -78,6 +78,9 @@ class PreprocessNode(Node):
 
     def __init__(self, **kwargs):
         super().__init__('preprocess', **kwargs)
+        self._recent = deque(maxlen=RECENT_FRAMES)  # found a digit? per frame read
+        self._change = None  # the last change of the reading settings: _SettingsChange
+        self._last_ink = None  # whether the last frame read had any ink
         self._params = NodeParameters(self, PARAMETERS, on_change=self._on_parameters)
         self._params.describe('threshold', threshold_description(self._params['threshold_mode']))
         image_transport = self._params['image_transport']
@@ -94,9 +97,6 @@ class PreprocessNode(Node):
         self.frames_received = 0
         self.frames_dropped = 0
         self.frames_without_digit = 0
-        self._recent = deque(maxlen=RECENT_FRAMES)  # found a digit? per frame read
-        self._change = None  # the last change of the reading settings: _SettingsChange
-        self._last_ink = None  # whether the last frame read had any ink
         self.diagnostics = Diagnostics(self, self._report)
         self.create_subscription(digit_reading_type(), READING_TOPIC, self._on_reading, 10)
         # Frames are perishable: keep the newest rather than queue stale ones. Reliable or
