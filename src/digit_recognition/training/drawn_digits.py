@@ -83,7 +83,7 @@ def held_out_printed_digit(digit: int, rng) -> np.ndarray:
 # slant and bend); each digit has the variants people write.
 def _one(rng):
     x = rng.uniform(0.45, 0.55)
-    kind = int(rng.integers(3))
+    kind = int(rng.choice(3, p=[0.5, 0.25, 0.25]))
     stem = [(x + rng.uniform(-0.08, 0.08), 0.0), (x, 1.0)]
     if kind == 0:  # a lone stroke
         return [stem]
@@ -117,7 +117,8 @@ def _nine(rng):
 
 
 def _zero(rng):
-    return [_arc(0.5, 0.5, rng.uniform(0.25, 0.45), 0.5, -90, 275).tolist()]
+    # From a narrow oval to a round circle: MNIST's zeros are mostly narrow ovals.
+    return [_arc(0.5, 0.5, rng.uniform(0.25, 0.6), 0.5, -90, 275).tolist()]
 
 
 PLAIN_SHAPES = {0: _zero, 1: _one, 4: _four, 7: _seven, 9: _nine}
@@ -130,7 +131,7 @@ def plain_digit(rng) -> tuple:
     return _draw(PLAIN_SHAPES[digit](rng), rng), digit
 
 
-def drawn_digits(count: int, seed: int, plain_share: float = 0.3) -> tuple:
+def drawn_digits(count: int, seed: int, plain_share: float = 0.5) -> tuple:
     """(glyphs uint8 [count, 28, 28], labels int64 [count]): printed digits in the training
     faces and, plain_share of them, plain hand shapes; reproducible by seed."""
     rng = np.random.default_rng(seed)
