@@ -33,7 +33,7 @@ RECIPES = {
                 learning_rate=None),
     'cnn': dict(build=build_cnn, epochs=15, batch_size=128,
                 augmentations=('camera-like', 'jittered', 'jittered'), learning_rate=3e-3,
-                simulated=20000, negatives=20000),
+                simulated=20000, negatives=20000, drawn=16000),
 }
 # The CNN also sees `simulated` training digits (and a quarter as many of its non-digit
 # glyphs) in whole camera frames of simulation/, read by the default preprocessing.
