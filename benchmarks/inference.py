@@ -18,10 +18,11 @@ import time
 import numpy as np
 
 import common
+from digit_recognition.core.decision import DecisionSettings
 from digit_recognition.core.model import (
     BUNDLED_MODEL, load_classifier, quantized_twin, TUTORIAL_MODEL)
 
-BATCH_SIZE = 5
+BATCH_SIZE = DecisionSettings().batch_size
 # Issue 30 gave the classifier 1 ms per batch of five (tflite, one thread) to spend on
 # certainty, where it had 0.1 ms; the predict() ratio follows: 40 ms over 1 ms (a 3 ms keras
 # call could be at most 13x faster than a 40 ms predict).

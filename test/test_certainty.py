@@ -12,16 +12,16 @@ import cv2
 import numpy as np
 import pytest
 
-from digit_recognition.core.decision import judge
+from digit_recognition.core.decision import DecisionSettings, judge
 from digit_recognition.core.model import load_classifier
 from digit_recognition.core.preprocessing import PreprocessSettings, read_frame
 from digit_recognition.evaluation.photos import load_photo, photo_frame, PHOTO_SIZES, read_labels
 from digit_recognition.evaluation.scoring import predict, still_decisions
 from digit_recognition.training.mnist import load_mnist
-from digit_recognition.training.synthetic_frames import FRAME_SIZE
+from digit_recognition.core.sizes import FRAME_SIZE
 
-BATCH = 5
-MIN_CONFIDENCE = 0.9  # the node's default
+BATCH = DecisionSettings().batch_size
+MIN_CONFIDENCE = DecisionSettings().min_confidence
 SHARED = Path(__file__).resolve().parents[2] / 'shared' / 'data'
 
 
