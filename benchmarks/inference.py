@@ -116,8 +116,9 @@ def report(found, times, accuracies, before, after, options):
             ['variant', 'how', 'calls', 'p50 ms', 'p99 ms', 'mean ms', 'predict / this',
              'accuracy'], rows),
         '',
-        "Targets: tflite <= 0.1 ms, i.e. >= 400x faster than predict (the issue's 40 ms / "
-        '0.1 ms); keras <= 3 ms.',
+        f'Targets: tflite <= {TARGETS["tflite_ms"]} ms per batch of {BATCH_SIZE} on one thread, '
+        f'i.e. >= {TARGETS["predict_over_tflite"]:.0f}x faster than a 40 ms predict; keras <= '
+        f'{TARGETS["keras_ms"]} ms.',
         *checks,
         '',
         f'Load average (1/5/15 min) before: {common.load_text(before)}, after: '
