@@ -14,13 +14,13 @@ import cv2
 import numpy as np
 import pytest
 
-from digit_recognition.core.decision import DecisionSettings, judge
+from digit_recognition.core.decision import DecisionSettings
 from digit_recognition.core.model import load_classifier
-from digit_recognition.core.preprocessing import PreprocessSettings, read_frame
 from digit_recognition.evaluation.photos import load_photo, photo_frame, PHOTO_SIZES, read_labels
 from digit_recognition.evaluation.scoring import predict, still_decisions
 from digit_recognition.training.mnist import load_mnist
 from digit_recognition.core.sizes import FRAME_SIZE
+from helpers_reading import told
 
 BATCH = DecisionSettings().batch_size
 MIN_CONFIDENCE = DecisionSettings().min_confidence
@@ -30,16 +30,6 @@ SHARED = Path(__file__).resolve().parents[2] / 'shared' / 'data'
 @pytest.fixture(scope='module')
 def classifier():
     return load_classifier(None, 'tflite')  # the node's default backend
-
-
-def told(classifier, frames):
-    """What the robot receives for these frames: the published digit, or None."""
-    crops = [read_frame(frame, PreprocessSettings()).crop for frame in frames]
-    crops = [crop for crop in crops if crop is not None]
-    if not crops:
-        return None
-    kind, digit, _, _ = judge(classifier.predict_batch(np.stack(crops)), MIN_CONFIDENCE)
-    return digit if kind == 'digit' else None
 
 
 # Plain shapes as polylines on a unit square (x right, y down), the way people write them

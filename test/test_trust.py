@@ -11,13 +11,13 @@ arrows and scribbles were published as digits.
 import numpy as np
 import pytest
 
-from digit_recognition.core.decision import DecisionSettings, judge
+from digit_recognition.core.decision import DecisionSettings
 from digit_recognition.core.model import load_classifier
-from digit_recognition.core.preprocessing import PreprocessSettings, read_frame
 from digit_recognition.training import negatives
 from digit_recognition.simulation.conditions import render_condition
+from helpers_reading import told
 
-BATCH, MIN_CONFIDENCE = DecisionSettings().batch_size, DecisionSettings().min_confidence
+BATCH = DecisionSettings().batch_size
 WRITERS = 6  # the first six samples of a digit in the committed MNIST sample
 DRAWINGS = 12  # non-digit glyphs drawn with seeds 17-28
 SCENE_SEED = 17
@@ -26,16 +26,6 @@ SCENE_SEED = 17
 @pytest.fixture(scope='module')
 def classifier():
     return load_classifier(None, 'tflite')  # the node's default backend
-
-
-def told(classifier, frames):
-    """What the robot receives for these frames: the published digit, or None."""
-    crops = [read_frame(frame, PreprocessSettings()).crop for frame in frames]
-    crops = [crop for crop in crops if crop is not None]
-    if not crops:
-        return None
-    kind, digit, _, _ = judge(classifier.predict_batch(np.stack(crops)), MIN_CONFIDENCE)
-    return digit if kind == 'digit' else None
 
 
 def frames_of(condition, glyph, variant, seed):

@@ -15,8 +15,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from digit_recognition.training.negatives import (_arc, _draw, _finish, _hand_warp, _pen_size,
-                                                  CANVAS, HERSHEY_FONTS)
+from digit_recognition.training.negatives import (_arc, _draw, _finish, _hand_warp, CANVAS,
+                                                  hershey_text)
 
 DIGITS = '0123456789'
 # TrueType faces that ship with matplotlib (mpl-data/fonts/ttf). Training: OpenCV's Hershey
@@ -52,18 +52,8 @@ def truetype_digit(digit: int, face: str) -> np.ndarray:
 
 
 def hershey_digit(digit: int, rng) -> np.ndarray:
-    """`digit` in one of OpenCV's Hershey faces (script ones included), maybe italic, with a
-    random stroke weight."""
-    font = HERSHEY_FONTS[int(rng.integers(len(HERSHEY_FONTS)))]
-    if rng.random() < 0.3:
-        font |= cv2.FONT_ITALIC
-    canvas = np.zeros((CANVAS * 2, CANVAS * 2), np.uint8)
-    thickness = _pen_size(rng)
-    scale = cv2.getFontScaleFromHeight(font, CANVAS, thickness)
-    (width, height), _ = cv2.getTextSize(DIGITS[digit], font, scale, thickness)
-    cv2.putText(canvas, DIGITS[digit], ((2 * CANVAS - width) // 2, (2 * CANVAS + height) // 2),
-                font, scale, 255, thickness, cv2.LINE_AA)
-    return _finish(canvas)
+    """`digit` in one of OpenCV's Hershey faces (script ones included), maybe italic."""
+    return _finish(hershey_text(DIGITS[digit], rng))
 
 
 def printed_digit(digit: int, rng, faces=TRAINING_FACES, hershey_share=HERSHEY_SHARE):

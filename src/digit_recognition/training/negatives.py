@@ -197,19 +197,25 @@ def scribble(rng):
     return _draw([path], rng)
 
 
-def hershey_letter(rng, letters: str = NON_DIGIT_LETTERS):
-    """A letter in one of OpenCV's Hershey fonts (script ones included), maybe italic."""
-    letter = letters[int(rng.integers(len(letters)))]
+def hershey_text(text: str, rng) -> np.ndarray:
+    """`text` drawn on a canvas (uint8, ink 255) in one of OpenCV's Hershey fonts (script ones
+    included), maybe italic, with a random stroke weight."""
     font = HERSHEY_FONTS[int(rng.integers(len(HERSHEY_FONTS)))]
     if rng.random() < 0.3:
         font |= cv2.FONT_ITALIC
     canvas = np.zeros((CANVAS * 2, CANVAS * 2), np.uint8)
     thickness = _pen_size(rng)
     scale = cv2.getFontScaleFromHeight(font, CANVAS, thickness)
-    (width, height), _ = cv2.getTextSize(letter, font, scale, thickness)
-    cv2.putText(canvas, letter, ((2 * CANVAS - width) // 2, (2 * CANVAS + height) // 2), font,
+    (width, height), _ = cv2.getTextSize(text, font, scale, thickness)
+    cv2.putText(canvas, text, ((2 * CANVAS - width) // 2, (2 * CANVAS + height) // 2), font,
                 scale, 255, thickness, cv2.LINE_AA)
-    return _finish(_hand_warp(canvas, rng))
+    return canvas
+
+
+def hershey_letter(rng, letters: str = NON_DIGIT_LETTERS):
+    """A letter in one of OpenCV's Hershey fonts, slanted and bent as hands do."""
+    letter = letters[int(rng.integers(len(letters)))]
+    return _finish(_hand_warp(hershey_text(letter, rng), rng))
 
 
 def _truetype_fonts():
