@@ -43,12 +43,17 @@ class PreprocessUnderTest:
             10)
         self._frames = self.node.create_publisher(Image, 'image_raw', 5)
         self._frame = BRIDGE.cv2_to_imgmsg(frame, encoding='bgr8')
+        self._sent = 0
         self.client = AsyncParameterClient(self.node, 'preprocess')
 
     def spin_until(self, condition, timeout_sec=10.0):
-        """Spin, sending frames, until condition()."""
-        return spin_until(self.executor, lambda: self._frames.publish(self._frame) or
-                          condition(), timeout_sec)
+        """Spin, sending frames (each stamped with its number), until condition()."""
+        return spin_until(self.executor, lambda: self._send() or condition(), timeout_sec)
+
+    def _send(self):
+        self._sent += 1
+        self._frame.header.stamp.sec = self._sent
+        self._frames.publish(self._frame)
 
     def set(self, **values):
         future = self.client.set_parameters([Parameter(k, value=v) for k, v in values.items()])
@@ -56,15 +61,17 @@ class PreprocessUnderTest:
         assert all(result.successful for result in future.result().results), values
 
     def seen(self):
-        """(crop or None, ink view) of the frames read after the last set: the last of three
-        debug views, and the crop of the frames those were made of."""
-        self.crops.clear()
-        self.binaries.clear()
-        assert self.spin_until(lambda: len(self.binaries) >= 3)
-        binary = BRIDGE.imgmsg_to_cv2(self.binaries[-1])
+        """(crop or None, ink view) of frames sent after the last set: outputs carry their
+        frame's stamp, so nothing read with the previous setting is taken."""
+        after = self._sent
+
+        def fresh(messages):
+            return [m for m in messages if m.header.stamp.sec > after]
+        assert self.spin_until(lambda: len(fresh(self.binaries)) >= 2)
+        binary = BRIDGE.imgmsg_to_cv2(fresh(self.binaries)[-1])
         if (binary == 255).any():  # the chosen digit is white in the view: a crop went out
-            assert self.spin_until(lambda: self.crops)
-            return BRIDGE.imgmsg_to_cv2(self.crops[-1]), binary
+            assert self.spin_until(lambda: fresh(self.crops))
+            return BRIDGE.imgmsg_to_cv2(fresh(self.crops)[-1]), binary
         return None, binary
 
     def description(self, name):
