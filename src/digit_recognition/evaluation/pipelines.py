@@ -103,7 +103,8 @@ def _variant(table, name, rng):
 
 
 def printed_labels(batches: int) -> np.ndarray:
-    """The digit each batch of the printed-digit row shows: 0-9 in turn."""
+    """The digit each batch of the printed-digit row shows: 0-9 in turn (collect() draws
+    batch b as b % 10)."""
     return np.arange(batches) % 10
 
 
@@ -127,7 +128,7 @@ def collect(job):
             variant, digit = _variant(CONDITIONS, name, batch_rng), digits[b]
         elif what in ('glyph', 'printed'):
             digit = (GLYPH_KINDS[name](batch_rng) if what == 'glyph' else
-                     held_out_printed_digit(int(printed_labels(b + 1)[b]), batch_rng))
+                     held_out_printed_digit(b % 10, batch_rng))
             condition = list(CONDITIONS)[int(batch_rng.integers(len(CONDITIONS)))]
             variant = _variant(CONDITIONS, condition, batch_rng)
         else:
