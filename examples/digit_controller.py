@@ -3,8 +3,8 @@
 
     python3 examples/digit_controller.py --ros-args -r __ns:=/robot1 -p stable_batches:=3
 
-Listens on `digit_reading` (digit_recognition_msgs/DigitReading: each batch's digit and
-confidence in one message; a relative name: run it in the robot's namespace) and logs
+Listens on `digit_reading` (digit_recognition_msgs/DigitReading: each batch's status, digit
+and confidence in one message; a relative name: run it in the robot's namespace) and logs
 `acting on digit N` once the same digit came in `stable_batches` consecutive batches, each
 at least `min_confidence` sure; then not again until the reading changes.
 Plain rclpy, as on ROS 2 Humble.
@@ -28,7 +28,8 @@ except ImportError as exc:
 class StableDigit:
     """Decides when a robot may act on the classifier's readings. No ROS in here.
 
-    One reading per batch, its digit and confidence together (`digit_reading`). A digit is
+    One reading per batch, its digit and confidence together (`digit_reading`; a silent
+    batch, unsure or not a digit, counts as confidence 0). A digit is
     acted on after `stable_batches` consecutive batches read it with confidence >=
     `min_confidence`. An unsure batch breaks the run but is no new reading:
     acting again on the same digit needs a confident reading of another digit in between.
@@ -80,7 +81,9 @@ class DigitController(Node):
             f'{min_confidence}')
 
     def _on_reading(self, msg):
-        digit = self._decision.update(msg.digit, msg.confidence)
+        # Every batch comes on digit_reading; only DIGIT ones were published on `digit`.
+        confidence = msg.confidence if msg.status == DigitReading.DIGIT else 0.0
+        digit = self._decision.update(msg.digit, confidence)
         if digit is not None:  # 0 is a digit too
             # A real robot would start the task that this digit stands for here.
             self.get_logger().info(f'acting on digit {digit}')

@@ -5,6 +5,8 @@ from typing import Callable, NamedTuple, Optional
 
 import numpy as np
 
+from digit_recognition.core.patches import as_patches
+
 
 class CropBatcher:
     """Accumulates crops; hands back a full [batch_size, 28, 28] batch every batch_size crops.
@@ -96,32 +98,54 @@ def decide(probabilities: np.ndarray,
     return digit, float(mean[digit])
 
 
-def judge(probabilities: np.ndarray, min_confidence: float,
-          tolerance: float = PROBABILITY_TOLERANCE) -> tuple:
-    """(kind, class, confidence, reason) of one batch's probabilities [N, 10 or 11], as the
-    classifier node decides: 'digit' (publish it), 'unsure' (under min_confidence),
-    'not_digit' (the model reads no digit) or 'refused' (not probabilities: class and
-    confidence None, reason says why)."""
-    try:
-        digit, confidence = decide(probabilities, tolerance)
-    except NotProbabilitiesError as exc:
-        # Fail closed: the argmax of NaNs is no digit.
-        return 'refused', None, None, str(exc)
-    if digit == NOT_A_DIGIT:
-        return 'not_digit', digit, confidence, ''
-    return ('digit' if confidence >= min_confidence else 'unsure'), digit, confidence, ''
+# What a batch came to (Verdict.kind).
+DIGIT, UNSURE, NOT_DIGIT, REFUSED = 'digit', 'unsure', 'not_digit', 'refused'
 
 
 class Verdict(NamedTuple):
-    """What one full batch came to."""
+    """What one full batch came to: the one decision the classifier node publishes, and
+    evaluation and the benchmarks score."""
 
-    # 'digit': publish it; 'unsure': under min_confidence; 'not_digit': the model reads no
-    # digit; 'refused': the outputs are not probabilities.
+    # DIGIT: publish it; UNSURE: the reader's confidence is under min_confidence; NOT_DIGIT:
+    # the gate (or an 11-output model's last class) reads no digit; REFUSED: the outputs
+    # are not probabilities.
     kind: str
-    digit: Optional[int]  # NOT_A_DIGIT for 'not_digit'
-    confidence: Optional[float]
-    reason: str  # why a batch was refused, else ''
-    inference_sec: float  # the model call's time
+    # The reader's digit: the class with the highest mean probability over the batch, 0-9
+    # (NOT_A_DIGIT from an 11-output model without a gate); None when refused.
+    digit: Optional[int]
+    confidence: Optional[float]  # the reader's mean probability of `digit`
+    # The gate's mean probability that the batch shows a digit; None without a gate.
+    digitness: Optional[float] = None
+    reason: str = ''  # why a batch was refused, else ''
+    inference_sec: float = 0.0  # the models' time on the batch
+
+
+def judge(probabilities: np.ndarray, settings: 'DecisionSettings',
+          digit_probabilities: Optional[np.ndarray] = None,
+          tolerance: float = PROBABILITY_TOLERANCE) -> Verdict:
+    """The Verdict on one batch, as the classifier node decides it: the reader's
+    probabilities [N, 10 or 11] and, from the gate, digit_probabilities [N, 2] (not a digit,
+    a digit; None: no gate).
+
+    The batch's digit is published (DIGIT) when the gate's mean probability of a digit
+    reaches settings.min_digitness and the reader's mean probability of its digit reaches
+    settings.min_confidence; NOT_DIGIT when the gate says no, UNSURE when the reader is not
+    sure. Outputs that are not probabilities are REFUSED (fail closed: the argmax of NaNs
+    is no digit), with the reason.
+    """
+    try:
+        digit, confidence = decide(probabilities, tolerance)
+        digitness = None
+        if digit_probabilities is not None:
+            check_probabilities(digit_probabilities, tolerance)
+            digitness = float(np.asarray(digit_probabilities, np.float32)[:, 1].mean())
+    except NotProbabilitiesError as exc:
+        return Verdict(REFUSED, None, None, reason=str(exc))
+    if digit == NOT_A_DIGIT or (digitness is not None and digitness < settings.min_digitness):
+        kind = NOT_DIGIT
+    else:
+        kind = DIGIT if confidence >= settings.min_confidence else UNSURE
+    return Verdict(kind, digit, confidence, digitness)
 
 
 class DecisionSettings(NamedTuple):
@@ -129,8 +153,10 @@ class DecisionSettings(NamedTuple):
     names (whose defaults these are), and what evaluation and calibration decide with."""
 
     batch_size: int = 5  # crops per model call; one decision per batch
-    # A batch's digit is published when its mean probability reaches this.
+    # A batch's digit is published when the reader's mean probability of it reaches this...
     min_confidence: float = 0.9
+    # ...and the gate's mean probability that the batch shows a digit at all reaches this.
+    min_digitness: float = 0.5
     # Seconds between two crops (by capture stamp) that end a batch unfinished: the digit
     # left the view. None: never.
     batch_timeout: Optional[float] = 0.5
@@ -140,16 +166,18 @@ class DigitDecider:
     """Crops in, digits out: batching, combining a batch's predictions, and the sanity and
     confidence gates, as the classifier node publishes and the benchmarks expect.
 
-    `predict_batch` maps a [N, 28, 28] uint8 batch to [N, 10] or [N, 11] probabilities (the
-    11th: not a digit). A digit is published when the batch's mean probability of it reaches
-    settings.min_confidence: with a calibrated model, "publish only when at least this sure".
-    `configure()` takes other settings at any time; another batch size or timeout starts a
-    new batch.
+    `predict_batch` (the reader) maps a [N, 28, 28] uint8 batch to [N, 10] probabilities
+    ([N, 11] for a model made before the gate: the 11th, not a digit); `gate_batch` (None:
+    no gate) maps the crops with their context [N, 28, 28, 3] to [N, 2] (not a digit, a
+    digit). judge() decides each full batch. `configure()` takes other settings at any
+    time; another batch size or timeout starts a new batch.
     """
 
     def __init__(self, predict_batch: Callable[[np.ndarray], np.ndarray],
-                 settings: DecisionSettings, tolerance: float = PROBABILITY_TOLERANCE):
+                 settings: DecisionSettings, tolerance: float = PROBABILITY_TOLERANCE,
+                 gate_batch: Optional[Callable[[np.ndarray], np.ndarray]] = None):
         self._predict_batch = predict_batch
+        self._gate_batch = gate_batch
         self.settings = settings
         self._batcher = CropBatcher(settings.batch_size, settings.batch_timeout)
         self.tolerance = tolerance
@@ -165,12 +193,14 @@ class DigitDecider:
         self.settings = settings
 
     def add(self, crop: np.ndarray, stamp_sec: Optional[float] = None) -> Optional[Verdict]:
-        """Add one 28x28 crop (its capture stamp in seconds); a Verdict once a batch is full."""
-        batch = self._batcher.add(crop, stamp_sec)
+        """Add one crop, uint8 [28, 28] alone or [28, 28, 3] with its context (its capture
+        stamp in seconds); a Verdict once a batch is full."""
+        batch = self._batcher.add(as_patches(crop[None])[0], stamp_sec)
         if batch is None:
             return None
         started = time.perf_counter()
-        probabilities = self._predict_batch(batch)
+        probabilities = self._predict_batch(batch[..., 0])
+        digit_probabilities = None if self._gate_batch is None else self._gate_batch(batch)
         inference_sec = time.perf_counter() - started
-        return Verdict(*judge(probabilities, self.settings.min_confidence, self.tolerance),
-                       inference_sec)
+        verdict = judge(probabilities, self.settings, digit_probabilities, self.tolerance)
+        return verdict._replace(inference_sec=inference_sec)

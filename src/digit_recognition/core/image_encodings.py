@@ -269,3 +269,18 @@ def image_from_compressed_msg(msg, grey: bool = False) -> np.ndarray:
     """A sensor_msgs/CompressedImage (JPEG or PNG) as a bgr8 image (mono8 with `grey`);
     ValueError if it cannot be."""
     return decode_compressed(msg.format, msg.data, grey)
+
+
+# The encoding of a crop with its context (core/patches.py): channel 0 the crop, 1-2 the
+# context. The preprocess node publishes `digit_crop` so; a mono8 crop is the crop alone.
+CROP_WITH_CONTEXT_ENCODING = '8UC3'
+
+
+def crop_from_msg(msg) -> np.ndarray:
+    """A `digit_crop` message's pixels: uint8 [H, W, 3] for CROP_WITH_CONTEXT_ENCODING (the
+    crop and its context), else the crop alone as mono8 [H, W] (any encoding image_from_msg
+    reads); ValueError if it cannot be."""
+    if msg.encoding == CROP_WITH_CONTEXT_ENCODING:
+        return _pixels(msg.encoding, msg.height, msg.width, msg.step, msg.data,
+                       bool(msg.is_bigendian))
+    return image_from_msg(msg, 'mono8')

@@ -1,15 +1,18 @@
-"""The digit classifier: load and run it, with Keras or LiteRT (TFLite).
+"""The two models of the classifier, loaded and run with Keras or LiteRT (TFLite): the reader
+(which digit: crops [N, 28, 28] -> probabilities of the ten digits, or of the ten and "not a
+digit" for models made before the gate) and the gate (is it a digit at all: crops with their
+context [N, 28, 28, 3] -> probabilities of "not a digit" and "a digit").
 
 TensorFlow is imported lazily (import_tensorflow), never by the tflite backend. The models'
 architectures and their TFLite export are training's (training/architectures.py, export.py).
 
-The models take raw uint8 pixels [N, 28, 28] (white digit on black, as MNIST) and scale them
-themselves, so every caller feeds the same thing the model was trained on.
+The models take raw uint8 pixels (white digit on black, as MNIST) and scale them themselves,
+so every caller feeds the same thing the model was trained on.
 """
 
 import os
 from pathlib import Path
-from typing import Optional, Union
+from typing import NamedTuple, Optional, Tuple, Union
 import zipfile
 
 import numpy as np
@@ -17,6 +20,7 @@ import numpy as np
 from digit_recognition.core.decision import (
     check_probabilities, DIGIT_CLASSES, NOT_A_DIGIT, NotProbabilitiesError, PROBABILITY_TOLERANCE)
 from digit_recognition.core.errors import StartupError
+from digit_recognition.core.patches import PATCH_CHANNELS
 from digit_recognition.core.sizes import CROP_SIZE
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / 'models'
@@ -27,6 +31,10 @@ IMAGE_SHAPE = (CROP_SIZE, CROP_SIZE)  # a model's input: one crop
 # (trained before the 11th class, or elsewhere) load and run too: they never say "not a digit".
 NUM_CLASSES = NOT_A_DIGIT + 1
 OUTPUT_SIZES = (DIGIT_CLASSES, NUM_CLASSES)
+# The gate's input: the crop and its two context channels; its outputs: not a digit, a digit.
+GATE_SHAPE = (CROP_SIZE, CROP_SIZE, PATCH_CHANNELS)
+GATE_CLASSES = 2
+GATE_SUFFIX = '_gate'  # name.keras's gate is name_gate.keras (and .tflite)
 BACKEND_SUFFIX = {'keras': '.keras', 'tflite': '.tflite'}
 # A .keras file is a zip that Keras unpacks into memory. A file declaring more than this
 # (far above any digit classifier) is refused before anything is unpacked, so a forged or
@@ -48,13 +56,25 @@ def import_tensorflow():
     return tf
 
 
-def check_crops(crops):
-    """`crops` as an array; ValueError unless uint8 [N, 28, 28]."""
+def check_crops(crops, shape=IMAGE_SHAPE):
+    """`crops` as an array; ValueError unless uint8 [N, *shape] ([N, 28, 28] by default)."""
     crops = np.asarray(crops)
-    if crops.dtype != np.uint8 or crops.ndim != 3 or crops.shape[1:] != IMAGE_SHAPE:
-        raise ValueError(f'expected uint8 crops of shape [N, 28, 28], '
+    if crops.dtype != np.uint8 or crops.shape[1:] != tuple(shape):
+        raise ValueError(f'expected uint8 crops of shape [N, {", ".join(map(str, shape))}], '
                          f'got {crops.dtype} {crops.shape}')
     return crops
+
+
+class Role(NamedTuple):
+    """What a model file must be to serve as the reader or the gate."""
+
+    name: str  # for messages: 'digit classifier', 'gate'
+    input_shape: Tuple[int, ...]  # one input, without the batch dimension
+    output_sizes: Tuple[int, ...]  # allowed numbers of outputs
+
+
+READER = Role('digit classifier', IMAGE_SHAPE, OUTPUT_SIZES)
+GATE = Role('gate', GATE_SHAPE, (GATE_CLASSES,))
 
 
 class _Classifier:
@@ -62,6 +82,7 @@ class _Classifier:
 
     # How far a row of outputs may sum from 1 (core.decision.check_probabilities).
     probability_tolerance = PROBABILITY_TOLERANCE
+    role = READER
 
     def warm_up(self, batch_size):
         """Run once on blank crops so the first real batch is not slow (tracing, allocation).
@@ -69,7 +90,8 @@ class _Classifier:
         ModelLoadError if the outputs are not probabilities (NaN, no softmax, ...): such a
         model would publish nonsense on every batch, so it is refused at start-up.
         """
-        probabilities = self.predict_batch(np.zeros((batch_size, *IMAGE_SHAPE), np.uint8))
+        probabilities = self.predict_batch(np.zeros((batch_size, *self.role.input_shape),
+                                                    np.uint8))
         try:
             check_probabilities(probabilities, self.probability_tolerance)
         except NotProbabilitiesError as exc:
@@ -86,21 +108,23 @@ class KerasClassifier(_Classifier):
 
     backend = 'keras'
 
-    def __init__(self, model, path=None):
+    def __init__(self, model, path=None, role=READER):
         tf = import_tensorflow()
         self.model = model
         self.path = path
+        self.role = role
         self.classes = int(model.output_shape[-1])
 
-        @tf.function(input_signature=[tf.TensorSpec([None, *IMAGE_SHAPE], tf.uint8)])
+        @tf.function(input_signature=[tf.TensorSpec([None, *role.input_shape], tf.uint8)])
         def _probabilities(crops):
             return model(tf.cast(crops, tf.float32), training=False)
 
         self._probabilities = _probabilities
 
     def predict_batch(self, crops):
-        """Probabilities float32 [N, classes] (10 or 11) for uint8 crops [N, 28, 28]."""
-        return self._probabilities(check_crops(crops)).numpy().astype(np.float32, copy=False)
+        """Probabilities float32 [N, classes] for uint8 crops [N, *role.input_shape]."""
+        crops = check_crops(crops, self.role.input_shape)
+        return self._probabilities(crops).numpy().astype(np.float32, copy=False)
 
 
 def _tflite_interpreter_class():
@@ -130,8 +154,9 @@ class TFLiteClassifier(_Classifier):
 
     backend = 'tflite'
 
-    def __init__(self, path):
+    def __init__(self, path, role=READER):
         self.path = path
+        self.role = role
         try:
             self._interpreter = _tflite_interpreter_class()(model_path=str(path), num_threads=1)
             self._interpreter.allocate_tensors()
@@ -140,15 +165,15 @@ class TFLiteClassifier(_Classifier):
         inputs = self._interpreter.get_input_details()
         outputs = self._interpreter.get_output_details()
         if len(inputs) != 1 or len(outputs) != 1:
-            raise ModelLoadError(f'{path} is not a digit classifier: {len(inputs)} inputs and '
+            raise ModelLoadError(f'{path} is not a {role.name}: {len(inputs)} inputs and '
                                  f'{len(outputs)} outputs (expected one of each)')
         self._input, self._output = inputs[0], outputs[0]
-        if (tuple(self._input['shape'][1:]) != IMAGE_SHAPE
+        if (tuple(self._input['shape'][1:]) != role.input_shape
                 or len(self._output['shape']) != 2
-                or self._output['shape'][-1] not in OUTPUT_SIZES):
-            raise ModelLoadError(f'{path} is not a digit classifier: input '
+                or self._output['shape'][-1] not in role.output_sizes):
+            raise ModelLoadError(f'{path} is not a {role.name}: input '
                                  f'{self._input["shape"]}, output {self._output["shape"]} '
-                                 f'(expected [N, 28, 28] -> [N, 10] or [N, 11])')
+                                 f'(expected {expected_shapes(role)})')
         self._to_input = _input_conversion(self._input, path)
         self._dequantization = _output_dequantization(self._output, path)
         if self._dequantization is not None:
@@ -165,8 +190,8 @@ class TFLiteClassifier(_Classifier):
         return self._dequantization is not None
 
     def predict_batch(self, crops):
-        """Probabilities float32 [N, classes] (10 or 11) for uint8 crops [N, 28, 28]."""
-        crops = check_crops(crops)
+        """Probabilities float32 [N, classes] for uint8 crops [N, *role.input_shape]."""
+        crops = check_crops(crops, self.role.input_shape)
         if len(crops) != self._batch_size:  # reallocating costs: only when the size changes
             self._interpreter.resize_tensor_input(self._input['index'], crops.shape)
             self._interpreter.allocate_tensors()
@@ -230,8 +255,25 @@ def model_file(path: Union[str, Path], backend: str) -> Path:
     return path if path.suffix == suffix else path.with_suffix(suffix)
 
 
-def load_classifier(path: Optional[Union[str, Path]] = None, backend: str = 'keras'):
-    """Load a classifier with `backend` (keras or tflite); path None = the bundled model."""
+def expected_shapes(role: Role) -> str:
+    """'[N, 28, 28] -> [N, 10] or [N, 11]': what a model of `role` takes and gives."""
+    outputs = ' or '.join(f'[N, {size}]' for size in role.output_sizes)
+    return f'[N, {", ".join(map(str, role.input_shape))}] -> {outputs}'
+
+
+def gate_file(reader_path: Optional[Union[str, Path]] = None) -> Path:
+    """Where the gate of a reader lies: name_gate.keras beside name.keras (the bundled
+    reader's by default); `train` saves them so."""
+    path = Path(reader_path) if reader_path else BUNDLED_MODEL
+    return path.with_name(path.stem + GATE_SUFFIX + path.suffix)
+
+
+def load_classifier(path: Optional[Union[str, Path]] = None, backend: str = 'keras',
+                    role: Role = READER):
+    """Load a classifier with `backend` (keras or tflite); path None = the bundled model.
+    role GATE: the gate (path None: the bundled gate)."""
+    if path is None and role is GATE:
+        path = gate_file()
     if backend not in BACKEND_SUFFIX:
         raise ModelLoadError(f'backend must be one of {", ".join(BACKEND_SUFFIX)}, '
                              f'got {backend!r}')
@@ -241,7 +283,7 @@ def load_classifier(path: Optional[Union[str, Path]] = None, backend: str = 'ker
             requested and Path(requested) != path) else ''
         raise ModelLoadError(f'model file not found: {path}{twin}')
     if backend == 'tflite':
-        return TFLiteClassifier(path)
+        return TFLiteClassifier(path, role)
     _check_keras_archive(path)
     import_tensorflow()
     import keras  # noqa: PLC0415
@@ -250,12 +292,11 @@ def load_classifier(path: Optional[Union[str, Path]] = None, backend: str = 'ker
         model = keras.models.load_model(path, compile=False)
     except Exception as exc:  # Keras raises many types for a corrupt or foreign file
         raise ModelLoadError(f'cannot load model {path}: {exc}') from exc
-    if (tuple(model.input_shape[1:]) != IMAGE_SHAPE
-            or model.output_shape[-1] not in OUTPUT_SIZES):
-        raise ModelLoadError(f'{path} is not a digit classifier: input {model.input_shape}, '
-                             f'output {model.output_shape} '
-                             f'(expected [N, 28, 28] -> [N, 10] or [N, 11])')
-    return KerasClassifier(model, path)
+    if (tuple(model.input_shape[1:]) != role.input_shape
+            or model.output_shape[-1] not in role.output_sizes):
+        raise ModelLoadError(f'{path} is not a {role.name}: input {model.input_shape}, '
+                             f'output {model.output_shape} (expected {expected_shapes(role)})')
+    return KerasClassifier(model, path, role)
 
 
 def _check_keras_archive(path):
@@ -282,3 +323,53 @@ def quantized_twin(path: Union[str, Path]) -> Path:
     """Where the fully integer-quantized twin of name.keras is saved: name_int8.tflite."""
     path = Path(path)
     return path.with_name(f'{path.stem}_int8.tflite')
+
+
+class Predictions(NamedTuple):
+    """What the two models say of a batch of crops with their context."""
+
+    digits: np.ndarray  # float32 [N, 10] (or [N, 11]): the reader's probabilities
+    digitness: Optional[np.ndarray]  # float32 [N, 2] (not a digit, a digit); None: no gate
+
+
+class Models(NamedTuple):
+    """The reader and its gate (None: the reader decides alone), as the classifier runs them."""
+
+    reader: _Classifier
+    gate: Optional[_Classifier]
+
+    @property
+    def probability_tolerance(self) -> float:
+        """How far a row of either model's outputs may sum from 1 (quantized models: more)."""
+        return max(self.reader.probability_tolerance,
+                   self.gate.probability_tolerance if self.gate else 0.0)
+
+    def predict(self, patches: np.ndarray) -> Predictions:
+        """Both models on uint8 crops with their context [N, 28, 28, 3] (core/patches.py)."""
+        return Predictions(self.reader.predict_batch(patches[..., 0]),
+                           None if self.gate is None else self.gate.predict_batch(patches))
+
+    def warm_up(self, batch_size: int) -> None:
+        """Both models' warm-up (ModelLoadError if either outputs no probabilities)."""
+        self.reader.warm_up(batch_size)
+        if self.gate is not None:
+            self.gate.warm_up(batch_size)
+
+
+NO_GATE = 'none'  # gate_path that decides with the reader alone
+
+
+def load_models(model_path: Optional[Union[str, Path]] = None, gate_path: str = '',
+                backend: str = 'tflite') -> Models:
+    """The reader at model_path (None: the bundled one) and its gate: gate_path, or
+    (empty) the one beside the reader if there is one, or none (NO_GATE). ModelLoadError
+    for a reader, or a named gate, that cannot serve."""
+    reader = load_classifier(model_path or None, backend)
+    if str(gate_path).lower() == NO_GATE:
+        return Models(reader, None)
+    if not gate_path:
+        beside = model_file(gate_file(model_path or None), backend)
+        if not beside.is_file():
+            return Models(reader, None)
+        gate_path = beside
+    return Models(reader, load_classifier(gate_path, backend, GATE))

@@ -27,8 +27,10 @@ import time
 import numpy as np
 
 from digit_recognition.core.decision import DecisionSettings
-from digit_recognition.core.model import BUNDLED_MODEL, ModelLoadError, TUTORIAL_MODEL
-from digit_recognition.evaluation.figures import (save_confusion_figure, save_outcomes_figure,
+from digit_recognition.core.model import (BUNDLED_MODEL, load_models, ModelLoadError, Models,
+                                          TUTORIAL_MODEL)
+from digit_recognition.evaluation.figures import (save_confusion_figure, save_gate_figure,
+                                                  save_outcomes_figure,
                                                   save_reliability_figure,
                                                   save_risk_coverage_figure)
 from digit_recognition.evaluation.photos import read_labels
@@ -39,14 +41,18 @@ from digit_recognition.evaluation.tables import print_report
 from digit_recognition.simulation.conditions import CONDITIONS, STROKES
 from digit_recognition.training.mnist import load_mnist
 
-MIN_CONFIDENCE = DecisionSettings().min_confidence  # the classifier node's default
+DECISION = DecisionSettings()  # the classifier node's defaults
 
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--data', help='directory with the four MNIST IDX files '
                         '(default: Keras downloader)')
-    parser.add_argument('--cnn', default=str(BUNDLED_MODEL), help='CNN model (default: bundled)')
+    parser.add_argument('--cnn', default=str(BUNDLED_MODEL),
+                        help='the reader, a CNN (default: bundled)')
+    parser.add_argument('--gate', default='',
+                        help="the gate: empty for the one beside --cnn (name_gate.keras), 'none' "
+                        'for the reader alone (default: beside)')
     parser.add_argument('--mlp', default=str(TUTORIAL_MODEL),
                         help="tutorial's MLP (default: bundled)")
     parser.add_argument('--count', type=int, default=1000,
@@ -67,8 +73,10 @@ def parse_args(argv):
     parser.add_argument('--strokes', default=','.join(STROKES),
                         help='how digits are drawn, comma-separated: pen (centre line redrawn '
                         "by the scene's pen), mnist (MNIST's own strokes scaled up)")
-    parser.add_argument('--min-confidence', type=float, default=MIN_CONFIDENCE,
+    parser.add_argument('--min-confidence', type=float, default=DECISION.min_confidence,
                         help="the classifier node's min_confidence (default: %(default)s)")
+    parser.add_argument('--min-digitness', type=float, default=DECISION.min_digitness,
+                        help="the classifier node's min_digitness (default: %(default)s)")
     parser.add_argument('--all-modes', action='store_true',
                         help='the CNN behind every threshold mode, not only the default')
     parser.add_argument('--workers', type=int, default=os.cpu_count() or 1,
@@ -88,8 +96,10 @@ def parse_args(argv):
         parser.error(f'--strokes must name some of {", ".join(STROKES)}')
     if options.count < BATCH or options.blank < 0:
         parser.error(f'--count must be at least {BATCH} and --blank at least 0')
-    if not 0 <= options.min_confidence <= 1:
-        parser.error('--min-confidence must be 0 to 1')
+    if not 0 <= options.min_confidence <= 1 or not 0 <= options.min_digitness <= 1:
+        parser.error('--min-confidence and --min-digitness must be 0 to 1')
+    options.settings = DECISION._replace(min_confidence=options.min_confidence,
+                                         min_digitness=options.min_digitness)
     return options
 
 
@@ -108,9 +118,10 @@ def load_inputs(options):
     ModelLoadError with a message for the user."""
     _, (test_images, test_labels) = load_mnist(options.data)
     from digit_recognition.core.model import load_classifier  # noqa: PLC0415 - imports TensorFlow
-    classifiers = {'MLP': load_classifier(options.mlp), 'CNN': load_classifier(options.cnn)}
+    classifiers = {'MLP': Models(load_classifier(options.mlp), None),
+                   'CNN': load_models(options.cnn, options.gate, 'keras')}
     if options.compare:
-        classifiers['compared'] = load_classifier(options.compare)
+        classifiers['compared'] = load_models(options.compare, '', 'keras')
     if options.real:
         read_labels(options.real)  # a missing or malformed labels.csv fails before the work
     return test_images, test_labels.astype(int), classifiers
@@ -148,10 +159,11 @@ def save_outputs(output, report, pipelines, matrix, misread):
     save_reliability_figure(output / 'reliability.png', report['calibration'][default],
                             f'{default}: confidence against share right, per batch')
     save_risk_coverage_figure(output / 'risk_coverage.png', pipelines, report)
+    save_gate_figure(output / 'gate.png', report)
     (output / 'evaluation.json').write_text(json.dumps(report, indent=1, default=_json_value))
     print(f'\nsaved {output / "evaluation.json"}, {output / "accuracy.png"}, '
-          f'{output / "reliability.png"}, {output / "risk_coverage.png"} and '
-          f'{output / "confusion.png"}')
+          f'{output / "reliability.png"}, {output / "risk_coverage.png"}, '
+          f'{output / "gate.png"} and {output / "confusion.png"}')
 
 
 def _json_value(value):

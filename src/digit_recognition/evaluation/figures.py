@@ -164,3 +164,31 @@ def save_risk_coverage_figure(path, pipelines, report):
     figure.tight_layout()
     figure.savefig(path, dpi=70)
     plt.close(figure)
+
+
+def save_gate_figure(path, report):
+    """The gate's curve beside the reader's: digit batches accepted (all condition rows)
+    against each non-digit kind's batches published, as min_digitness sweeps 0-1."""
+    curve = report['gate_curve']
+    if not curve['digits_accepted']:
+        return
+    plt = _pyplot()
+    figure, axis = plt.subplots(figsize=(7, 5))
+    accepted = 100 * np.array(curve['digits_accepted'])
+    default = curve['thresholds'].index(round(report['min_digitness'], 2))
+    for k, (kind, published) in enumerate(curve['non_digits_published'].items()):
+        published = 100 * np.array(published)
+        axis.plot(published, accepted, '-' if k < 10 else '--', color=f'C{k % 10}',
+                  label=kind)
+        axis.plot(published[default], accepted[default], 'o', color=f'C{k % 10}',
+                  markersize=4)
+    axis.set_xscale('symlog', linthresh=1)
+    axis.set_xlabel('batches of the non-digit kind published, %')
+    axis.set_ylabel('digit batches the gate accepts, %')
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize=6, loc='lower right')
+    axis.set_title(f'the gate as min_digitness sweeps 0-1 (dot: {report["min_digitness"]})',
+                   fontsize=9)
+    figure.tight_layout()
+    figure.savefig(path, dpi=80)
+    plt.close(figure)

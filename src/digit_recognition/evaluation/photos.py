@@ -83,7 +83,7 @@ def read_labels(directory):
                 for row in csv.DictReader(f)]
 
 
-def evaluate_photos(directory, pipelines, classifiers, min_confidence):
+def evaluate_photos(directory, pipelines, classifiers, settings):
     """Each pipeline on the labelled photos at each of PHOTO_SIZES: a photo is one still
     frame, so its batch is five copies of one crop; published right / wrong / silent, and
     the default pipeline's published-right share per writer."""
@@ -102,7 +102,7 @@ def evaluate_photos(directory, pipelines, classifiers, min_confidence):
                 collector.crops[p, i * BATCH + 1:(i + 1) * BATCH] = collector.crops[p, i * BATCH]
                 collector.found[p, i * BATCH + 1:(i + 1) * BATCH] = collector.found[p, i * BATCH]
         result, decisions = score_batches(pipelines, classifiers, collector, labels,
-                                          [''] * len(labels), min_confidence)
+                                          [''] * len(labels), settings)
         sizes[str(side)] = {name: {k: v for k, v in r.items() if k != 'variants'}
                             for name, r in result.items()}
         right = decisions[default]['published'] & (decisions[default]['digit'] == labels)

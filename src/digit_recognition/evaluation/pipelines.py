@@ -9,6 +9,7 @@ import zlib
 import numpy as np
 
 from digit_recognition.core import preprocessing
+from digit_recognition.core.patches import PATCH_CHANNELS
 from digit_recognition.core.sizes import CROP_SIZE
 from digit_recognition.evaluation.scoring import BATCH
 from digit_recognition.simulation.blanks import BLANK_KINDS, render_blank
@@ -20,7 +21,8 @@ TUTORIAL_THRESHOLD = 100
 # Non-digits drawn on paper, each batch under a condition drawn at random (negatives.py).
 GLYPH_KINDS = {'letters (unseen fonts)': negatives.truetype_letter,
                'symbols': negatives.random_symbol, 'scribbles': negatives.scribble,
-               'printed words (never trained)': negatives.printed_word}
+               'printed words (never trained)': negatives.printed_word,
+               'letters of unseen alphabets': negatives.unseen_alphabet_letter}
 # Printed digits in typefaces training never sees (drawn_digits.HELD_OUT_FACES), each batch
 # under a condition drawn at random, drawn with their own strokes: a condition row of its own.
 PRINTED = 'printed_digits'
@@ -62,17 +64,20 @@ def frame_rng(seed: int, name: str, index: int) -> np.random.Generator:
 
 
 def crop_for(frame, pipeline):
-    """The crop uint8 [28, 28] the pipeline reads in a bgr8 frame; None: no digit found."""
+    """The crop with its context, uint8 [28, 28, 3], the pipeline reads in a bgr8 frame (as
+    the preprocess node publishes it); None: no digit found."""
     return preprocessing.read_frame(frame, preprocessing.PreprocessSettings(
         threshold=TUTORIAL_THRESHOLD, threshold_mode=pipeline.threshold_mode,
-        normalization=pipeline.normalization)).crop
+        normalization=pipeline.normalization)).patch()
 
 
 class Collector:
-    """Crops [P, N, 28, 28] and found [P, N] of N frames, filled one frame at a time."""
+    """Crops with their context [P, N, 28, 28, 3] and found [P, N] of N frames, filled one
+    frame at a time."""
 
     def __init__(self, pipelines, count):
-        self.crops = np.zeros((len(pipelines), count, CROP_SIZE, CROP_SIZE), np.uint8)
+        self.crops = np.zeros((len(pipelines), count, CROP_SIZE, CROP_SIZE, PATCH_CHANNELS),
+                              np.uint8)
         self.found = np.zeros((len(pipelines), count), bool)
         self.variants = [''] * count
         self.seconds = np.zeros(len(pipelines) + 1)  # preprocessing per pipeline, rendering

@@ -9,9 +9,10 @@ import numpy as np
 from digit_recognition.evaluation.photos import evaluate_photos
 from digit_recognition.evaluation.pipelines import (default_index, GLYPH_KINDS, PRINTED,
                                                     PRINTED_ROW, printed_labels, run_jobs)
-from digit_recognition.evaluation.scoring import (BATCH, calibration, confusion_matrix, NO_DIGIT,
-                                                  mean_curve, not_a_digit_class, outcomes,
-                                                  predict, risk_coverage, score_batches,
+from digit_recognition.evaluation.scoring import (BATCH, calibration, confusion_matrix,
+                                                  gate_curve, mean_curve, NO_DIGIT,
+                                                  not_a_digit_class, outcomes, predict,
+                                                  risk_coverage, score_batches,
                                                   still_decisions, threshold_sweep, top_correct)
 from digit_recognition.simulation.blanks import BLANK_KINDS
 from digit_recognition.simulation.pen import pen_redraw
@@ -34,7 +35,7 @@ def mean_over(pipelines, results):
 def redraw_accuracy(classifiers, digits, labels):
     """Each model's accuracy on the digits redrawn by the pen the conditions draw with."""
     redrawn = np.stack([pen_redraw(digit) for digit in digits])
-    return {name: float((predict(c, redrawn).argmax(axis=1) == labels).mean())
+    return {name: float((predict(c, redrawn).digits.argmax(axis=1) == labels).mean())
             for name, c in classifiers.items()}
 
 
@@ -56,6 +57,7 @@ def evaluate_matrix(options, pipelines, classifiers, digits, labels, timing):
     conditions, non_digits = {}, {}
     seen = {p.name: dict(confidence=[], correct=[]) for p in pipelines}
     shown, published, misread, default_rows = [], [], [], []
+    gate_digits, gate_non_digits = {}, {}
     for (what, name, extra, _, _), collector in zip(jobs, collectors):
         count = len(collector.variants) // BATCH
         is_condition = what in ('condition', 'printed')
@@ -65,18 +67,25 @@ def evaluate_matrix(options, pipelines, classifiers, digits, labels, timing):
         variants = collector.variants[::BATCH]
         started = time.perf_counter()
         result, decisions = score_batches(pipelines, classifiers, collector, truth, variants,
-                                          options.min_confidence)
+                                          options.settings)
         timing['classify_s'] += time.perf_counter() - started
         timing['preprocess_s'] += collector.seconds[:-1]
         timing['preprocess_max_s'] = np.maximum(timing['preprocess_max_s'], collector.slowest)
         timing['render_s' if is_condition else 'blank_render_s'] += collector.seconds[-1]
         timing['frames' if is_condition else 'blank_frames'] += len(collector.variants)
         default_rows.append((decisions[default], truth))
+        (gate_digits if is_condition else gate_non_digits)[row] = decisions[default]
         for p in pipelines:
             model = classifiers[p.model]
-            seen[p.name]['confidence'].append(decisions[p.name]['confidence'])
+            # The published confidence: the reader's, on the batches the gate lets through
+            # (and, for a model with a not-a-digit class, on those it reads as such).
+            decided = decisions[p.name]
+            counted = decided['accepted'] | (decided['top'] == not_a_digit_class(model))
+            if not_a_digit_class(model) is None:
+                counted &= truth != NO_DIGIT
+            seen[p.name]['confidence'].append(decided['confidence'][counted])
             seen[p.name]['correct'].append(
-                top_correct(decisions[p.name], truth, not_a_digit_class(model)))
+                top_correct(decided, truth, not_a_digit_class(model))[counted])
         if is_condition:
             conditions[row] = result
             shown.append(truth)
@@ -84,7 +93,7 @@ def evaluate_matrix(options, pipelines, classifiers, digits, labels, timing):
             wrong = np.flatnonzero(decisions[default]['published']
                                    & (decisions[default]['digit'] != truth))
             d = default_index(pipelines)
-            misread += [(collector.crops[d, b * BATCH],
+            misread += [(collector.crops[d, b * BATCH, ..., 0],
                          f'{name} {variants[b]}: {truth[b]} as {decisions[default]["digit"][b]}')
                         for b in wrong[:EXAMPLES_PER_CONDITION]]
         else:
@@ -101,17 +110,19 @@ def evaluate_matrix(options, pipelines, classifiers, digits, labels, timing):
               else np.zeros((10, 11), int))
     sweep = threshold_sweep(default_rows, SWEEP, not_a_digit_class(
         classifiers[pipelines[default_index(pipelines)].model]))
-    return conditions, non_digits, calibrations, matrix, misread, sweep
+    gate = gate_curve(gate_digits, gate_non_digits, options.settings.min_confidence)
+    return conditions, non_digits, calibrations, matrix, misread, sweep, gate
 
 
-def mnist_published(classifiers, images, labels, min_confidence):
-    """Each model on the MNIST test digits as still images (a batch of five copies of each):
-    published right / wrong / silent at min_confidence, and the risk-coverage curve."""
+def mnist_published(classifiers, predictions, labels, settings):
+    """Each model on the MNIST test digits as still images (a batch of five copies of each;
+    the crop alone, no context): published right / wrong / silent, and the risk-coverage
+    curve."""
     result = {}
     for name, classifier in classifiers.items():
-        decided = still_decisions(predict(classifier, images), min_confidence)
+        decided = still_decisions(predictions[name], settings)
         result[name] = outcomes(decided, labels) | {'risk_coverage': risk_coverage(
-            decided, labels, not_a_digit_class(classifier), min_confidence)}
+            decided, labels, not_a_digit_class(classifier), settings.min_confidence)}
     return result
 
 
@@ -126,25 +137,27 @@ def build_report(options, pipelines, classifiers, test_images, test_labels):
                   preprocess_s=np.zeros(len(pipelines)),
                   preprocess_max_s=np.zeros(len(pipelines)))
     report = dict(seed=options.seed, count=len(digits), batches=len(digits),
-                  blank_count=options.blank, min_confidence=options.min_confidence,
+                  blank_count=options.blank, min_confidence=options.settings.min_confidence,
+                  min_digitness=options.settings.min_digitness,
                   digits='one seeded sample of the MNIST test set, the same in every condition',
                   sample=sample.tolist(), mnist_digits=len(test_images),
                   pipelines=[vars(p) for p in pipelines])
     if options.real:  # first: a photo that cannot be read stops the run before the long part
         report['real'] = evaluate_photos(options.real, pipelines, classifiers,
-                                         options.min_confidence)
-    conditions, non_digits, calibrations, matrix, misread, sweep = evaluate_matrix(
+                                         options.settings)
+    conditions, non_digits, calibrations, matrix, misread, sweep, gate = evaluate_matrix(
         options, pipelines, classifiers, digits, labels, timing)
+    on_mnist = {name: predict(c, test_images) for name, c in classifiers.items()}
     report.update(
-        mnist={name: float((predict(c, test_images).argmax(axis=1) == test_labels).mean())
-               for name, c in classifiers.items()},
-        mnist_published=mnist_published(classifiers, test_images, test_labels,
-                                        options.min_confidence),
+        mnist={name: float((on_mnist[name].digits.argmax(axis=1) == test_labels).mean())
+               for name in classifiers},
+        mnist_published=mnist_published(classifiers, on_mnist, test_labels, options.settings),
         pen_redraw=redraw_accuracy(classifiers, digits, labels),
         conditions=conditions, mean=mean_over(pipelines, conditions),
         risk_coverage_mean={p.name: mean_curve(r[p.name]['risk_coverage']
                                                for r in conditions.values()) for p in pipelines},
-        non_digits=non_digits, calibration=calibrations, min_confidence_sweep=sweep)
+        non_digits=non_digits, calibration=calibrations, min_confidence_sweep=sweep,
+        gate_curve=gate)
     report['confusion'] = matrix.tolist()
     report['timing'] = timing
     return report, matrix, misread

@@ -7,7 +7,10 @@ from typing import Optional
 
 import numpy as np
 
-from digit_recognition.core.decision import DecisionSettings, judge, NOT_A_DIGIT
+from digit_recognition.core.decision import (DecisionSettings, DIGIT, judge, NOT_A_DIGIT,
+                                             NOT_DIGIT)
+from digit_recognition.core.model import Predictions
+from digit_recognition.core.patches import as_patches
 
 BATCH = DecisionSettings().batch_size  # frames of one digit per batch, as the classifier's
 NO_DIGIT = -1  # label of a batch with nothing to read; decided class of a silent batch
@@ -16,44 +19,60 @@ CALIBRATION_BINS = 15
 CURVE_THRESHOLDS = np.round(np.linspace(0.0, 1.0, 101), 2)
 
 
-def batch_decisions(probabilities: np.ndarray, found: np.ndarray,
-                    min_confidence: float) -> dict:
-    """The classifier's decision on each batch of BATCH consecutive frames.
+def batch_decisions(predictions: Predictions, found: np.ndarray,
+                    settings: DecisionSettings) -> dict:
+    """The classifier's decision (core.decision.judge) on each batch of BATCH consecutive
+    frames.
 
-    probabilities: float32 [N, C] for N frames (rows of frames without a crop are ignored);
-    found: bool [N]. A batch decides on the crops preprocessing found in it (the node waits
-    for five crops; frames without one add nothing); none: silent. Returns arrays over the
-    N // BATCH batches: published (bool), digit (int, NO_DIGIT when silent), top (the class
-    with the highest mean probability, NO_DIGIT when no crop), confidence (its mean
-    probability, NaN when no crop).
+    predictions: both models' outputs for N frames (rows of frames without a crop are
+    ignored); found: bool [N]. A batch decides on the crops preprocessing found in it (the
+    node waits for five crops; frames without one add nothing); none: silent. Returns arrays
+    over the N // BATCH batches: published (bool), digit (int, NO_DIGIT when silent), top
+    (the reader's digit, NO_DIGIT when no crop), confidence (its mean probability, NaN when
+    no crop), accepted (the gate let it through: True without a gate), digitness (the
+    gate's mean probability of a digit, NaN when no crop or no gate).
     """
     batches = len(found) // BATCH
     published = np.zeros(batches, bool)
+    accepted = np.zeros(batches, bool)
     digit = np.full(batches, NO_DIGIT)
     top = np.full(batches, NO_DIGIT)
     confidence = np.full(batches, np.nan)
+    digitness = np.full(batches, np.nan)
     for b in range(batches):
         rows = np.flatnonzero(found[b * BATCH:(b + 1) * BATCH]) + b * BATCH
         if rows.size == 0:
             continue
-        kind, chosen, conf, _ = judge(probabilities[rows], min_confidence)
-        if chosen is None:
+        verdict = judge(predictions.digits[rows], settings,
+                        None if predictions.digitness is None else predictions.digitness[rows])
+        if verdict.digit is None:
             continue
-        top[b], confidence[b] = chosen, conf
-        if kind == 'digit':
-            published[b], digit[b] = True, chosen
-    return dict(published=published, digit=digit, top=top, confidence=confidence)
+        top[b], confidence[b] = verdict.digit, verdict.confidence
+        accepted[b] = verdict.kind != NOT_DIGIT
+        if verdict.digitness is not None:
+            digitness[b] = verdict.digitness
+        if verdict.kind == DIGIT:
+            published[b], digit[b] = True, verdict.digit
+    return dict(published=published, digit=digit, top=top, confidence=confidence,
+                accepted=accepted, digitness=digitness)
 
 
-def still_decisions(probabilities: np.ndarray, min_confidence: float) -> dict:
-    """batch_decisions() for still images: each row of probabilities [N, C] is its own batch
-    (five copies of one crop have its probabilities as their mean)."""
+def still_decisions(predictions: Predictions, settings: DecisionSettings) -> dict:
+    """batch_decisions() for still images: each row is its own batch (five copies of one
+    crop have its probabilities as their mean)."""
+    probabilities = predictions.digits
     top = probabilities.argmax(axis=1)
     confidence = probabilities.max(axis=1).astype(float)
     not_a_digit = NOT_A_DIGIT if probabilities.shape[1] > NOT_A_DIGIT else None
-    published = (top != not_a_digit) & (confidence >= min_confidence)
+    if predictions.digitness is None:
+        digitness = np.full(len(top), np.nan)
+        accepted = top != not_a_digit
+    else:
+        digitness = predictions.digitness[:, 1].astype(float)
+        accepted = (top != not_a_digit) & (digitness >= settings.min_digitness)
+    published = accepted & (confidence >= settings.min_confidence)
     return dict(published=published, digit=np.where(published, top, NO_DIGIT), top=top,
-                confidence=confidence)
+                confidence=confidence, accepted=accepted, digitness=digitness)
 
 
 def risk_coverage(decisions: dict, labels: np.ndarray, not_a_digit: Optional[int],
@@ -72,7 +91,7 @@ def risk_coverage(decisions: dict, labels: np.ndarray, not_a_digit: Optional[int
     CURVE_THRESHOLDS; default: the operating point at min_confidence.
     """
     top, confidence = decisions['top'], np.nan_to_num(decisions['confidence'], nan=-1.0)
-    publishable = (top != NO_DIGIT) & (top != not_a_digit)
+    publishable = (top != NO_DIGIT) & (top != not_a_digit) & decisions['accepted']
     correct = top == labels
     total = max(len(labels), 1)
     order = np.argsort(-confidence[publishable], kind='stable')
@@ -164,7 +183,8 @@ def threshold_sweep(rows, thresholds, not_a_digit: Optional[int]) -> list:
         right, wrong, false_digits = [], [], []
         for decisions, labels in rows:
             top, confidence = decisions['top'], decisions['confidence']
-            published = (top != NO_DIGIT) & (top != not_a_digit) & (confidence >= threshold)
+            published = ((top != NO_DIGIT) & (top != not_a_digit) & decisions['accepted']
+                         & (confidence >= threshold))
             if (labels == NO_DIGIT).all():
                 false_digits.append(float(published.mean()))
             else:
@@ -177,47 +197,82 @@ def threshold_sweep(rows, thresholds, not_a_digit: Optional[int]) -> list:
     return result
 
 
-def predict(classifier, crops, batch_size=500):
-    """Probabilities float32 [N, C] of the classifier on crops uint8 [N, 28, 28]."""
+def predict(models, crops, batch_size=500) -> Predictions:
+    """Both models (core.model.Models) on crops uint8 [N, 28, 28] (alone) or [N, 28, 28, 3]
+    (with their context)."""
+    gate = models.gate is not None
     if len(crops) == 0:
-        return np.zeros((0, classifier.classes), np.float32)
-    return np.concatenate([classifier.predict_batch(crops[i:i + batch_size])
-                           for i in range(0, len(crops), batch_size)])
+        return Predictions(np.zeros((0, models.reader.classes), np.float32),
+                           np.zeros((0, 2), np.float32) if gate else None)
+    parts = [models.predict(as_patches(crops[i:i + batch_size]))
+             for i in range(0, len(crops), batch_size)]
+    return Predictions(np.concatenate([part.digits for part in parts]),
+                       np.concatenate([part.digitness for part in parts]) if gate else None)
 
 
 def read_crops(classifiers, pipelines, crops, found):
-    """Probabilities [P] of float32 [N, C]: each pipeline's model on the crops it found
-    (rows of frames without a crop are zero)."""
+    """Predictions [P]: each pipeline's models on the crops it found (rows of frames without
+    a crop are zero)."""
     result = []
     for p, pipeline in enumerate(pipelines):
-        classifier = classifiers[pipeline.model]
-        rows = predict(classifier, crops[p][found[p]])
-        full = np.zeros((found.shape[1], rows.shape[1] if len(rows) else
-                         classifier.classes), np.float32)
-        full[found[p]] = rows
-        result.append(full)
+        found_rows = predict(classifiers[pipeline.model], crops[p][found[p]])
+        full = []
+        for rows in found_rows:
+            if rows is None:
+                full.append(None)
+                continue
+            everything = np.zeros((found.shape[1], rows.shape[1]), np.float32)
+            everything[found[p]] = rows
+            full.append(everything)
+        result.append(Predictions(*full))
     return result
 
 
-def not_a_digit_class(classifier):
-    return NOT_A_DIGIT if classifier.classes > NOT_A_DIGIT else None
+def not_a_digit_class(models):
+    return NOT_A_DIGIT if models.reader.classes > NOT_A_DIGIT else None
 
 
-def score_batches(pipelines, classifiers, collector, labels, variants, min_confidence):
+def score_batches(pipelines, classifiers, collector, labels, variants, settings):
     """Per pipeline: outcomes (right/wrong/silent) and per variant, the share of frames with
     a crop, and the decisions (for calibration and the confusion matrix)."""
-    probabilities = read_crops(classifiers, pipelines, collector.crops, collector.found)
+    predictions = read_crops(classifiers, pipelines, collector.crops, collector.found)
     result, decisions = {}, {}
     for p, pipeline in enumerate(pipelines):
-        decided = batch_decisions(probabilities[p], collector.found[p], min_confidence)
+        decided = batch_decisions(predictions[p], collector.found[p], settings)
         decisions[pipeline.name] = decided
         result[pipeline.name] = outcomes(decided, labels) | {
             'found': float(collector.found[p].mean()),
             'variants': by_variant(decided, labels, variants),
             'risk_coverage': risk_coverage(decided, labels,
                                            not_a_digit_class(classifiers[pipeline.model]),
-                                           min_confidence)}
+                                           settings.min_confidence)}
     return result, decisions
+
+
+# min_digitness values at which the gate's curve is stored and drawn.
+GATE_THRESHOLDS = np.round(np.linspace(0.0, 1.0, 101), 2)
+
+
+def gate_curve(digit_rows, non_digit_rows, min_confidence: float) -> dict:
+    """The gate's own curve as min_digitness sweeps GATE_THRESHOLDS: the share of digit
+    batches it accepts (all condition rows together) against the share of each non-digit
+    kind's batches published (accepted, and the reader at least min_confidence sure).
+    digit_rows, non_digit_rows: {name: decisions} (batch_decisions())."""
+    def accepted_share(decisions, threshold, sure_only):
+        digitness = np.nan_to_num(decisions['digitness'], nan=-1.0)
+        passed = digitness >= threshold
+        if sure_only:
+            passed &= np.nan_to_num(decisions['confidence'], nan=-1.0) >= min_confidence
+        return float(passed.mean()) if len(passed) else 0.0
+
+    digits = {k: np.concatenate([d[k] for d in digit_rows.values()])
+              for k in ('digitness', 'confidence')} if digit_rows else None
+    return dict(
+        thresholds=GATE_THRESHOLDS.tolist(),
+        digits_accepted=[accepted_share(digits, t, False) for t in GATE_THRESHOLDS]
+        if digits else [],
+        non_digits_published={name: [accepted_share(d, t, True) for t in GATE_THRESHOLDS]
+                              for name, d in non_digit_rows.items()})
 
 
 def confusion_matrix(labels, digits):

@@ -95,13 +95,29 @@ def risk_coverage_table(pipelines, report):
                           column_names(models), rows)
 
 
+GATE_POINTS = (0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9)  # min_digitness values in the gate table
+
+
+def gate_table(curve):
+    """The gate's curve at GATE_POINTS: digits accepted, each non-digit kind published, %."""
+    index = [curve['thresholds'].index(t) for t in GATE_POINTS]
+    kinds = list(curve['non_digits_published'])
+    rows = [(kind, [percent(curve['non_digits_published'][kind][i]) for i in index])
+            for kind in kinds]
+    if curve['digits_accepted']:
+        rows.insert(0, ('digits accepted', [percent(curve['digits_accepted'][i])
+                                            for i in index]))
+    return markdown_table('min_digitness', [f'{t:.2f}' for t in GATE_POINTS], rows)
+
+
 def print_report(report, pipelines, matrix, timing):
     default = pipelines[default_index(pipelines)]
     print(f'\nseed {report["seed"]}; {report["count"]} MNIST test digits per condition (the '
           f'same seeded sample in every condition), each a batch of {BATCH} consecutive '
           f'frames of one scene; {len(report["conditions"])} condition rows; '
           f'{report["blank_count"]} frames per non-digit kind; min_confidence '
-          f'{report["min_confidence"]}; roi_size {ROI_SIZE}\n')
+          f'{report["min_confidence"]}, min_digitness {report["min_digitness"]}; roi_size '
+          f'{ROI_SIZE}\n')
     print('what the robot receives, per batch of five frames: published right / published '
           'wrong / silent, %:\n')
     print(conditions_table(pipelines, report['conditions'], report['mean']))
@@ -111,8 +127,9 @@ def print_report(report, pipelines, matrix, timing):
         print(f'\nnothing to read ({report["blank_count"] // BATCH} batches per kind): '
               'batches that publish a digit:\n')
         print(non_digits_table(pipelines, report['non_digits']))
-    print('\nconfidence calibration (top class of every batch with a crop, all conditions and '
-          'kinds): expected calibration error ' + ', '.join(
+    print("\nconfidence calibration (the reader's top class on every batch with a crop that "
+          'the gate lets through, all conditions and kinds; with a not-a-digit class, its '
+          'batches too): expected calibration error ' + ', '.join(
               f'{name} {100 * c["ece"]:.2f} %' for name, c in report['calibration'].items()))
     print(f'\n{default.name} at other min_confidence values (mean over the condition rows; '
           'the worst non-digit kind):\n')
@@ -121,6 +138,10 @@ def print_report(report, pipelines, matrix, timing):
         (f'{row["min_confidence"]:.2f}', [percent(row[key]) for key in
                                           ('right', 'wrong', 'worst_non_digit')])
         for row in report['min_confidence_sweep']]))
+    if report['gate_curve']['non_digits_published']:
+        print(f'\nthe gate, {default.name}: min_digitness swept (digit batches it accepts, all '
+              'condition rows; batches of each non-digit kind published):\n')
+        print(gate_table(report['gate_curve']))
     if 'real' in report:
         sizes, writers = photos_tables(pipelines, report['real'])
         print(f'\n{report["real"]["photos"]} labelled photos from {report["real"]["directory"]}'

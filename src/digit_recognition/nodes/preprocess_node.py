@@ -1,4 +1,6 @@
-"""preprocess: `image_raw` -> threshold, find and normalize the digit -> 28x28 mono8 `digit_crop`.
+"""preprocess: `image_raw` -> threshold, find and normalize the digit -> `digit_crop`: the 28x28
+crop and its context (the ink around the digit at the ROI's scale, for the classifier's gate)
+as one 28x28 `8UC3` image, channel 0 the crop.
 
 With `image_transport: compressed` it reads `image_raw/compressed` (sensor_msgs/CompressedImage,
 JPEG or PNG, as image_transport's compressed plugin names and writes it) instead: for a camera
@@ -22,7 +24,8 @@ from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import CompressedImage, Image
 
-from digit_recognition.core.image_encodings import image_from_compressed_msg, image_from_msg
+from digit_recognition.core.image_encodings import (
+    CROP_WITH_CONTEXT_ENCODING, image_from_compressed_msg, image_from_msg)
 from digit_recognition.core.overlay import draw_overlay
 from digit_recognition.core.preprocessing import (
     NORMALIZATIONS, PreprocessSettings, read_frame, THRESHOLD_LIMITS, THRESHOLD_MEANINGS,
@@ -154,7 +157,8 @@ class PreprocessNode(Node):
             self.get_logger().warning(f'dropping frame: {exc}', throttle_duration_sec=5.0)
             return
         if crop is not None:
-            self._publish(self._publisher, crop, 'mono8', msg.header)
+            self._publish(self._publisher, reading.patch(), CROP_WITH_CONTEXT_ENCODING,
+                          msg.header)
         else:  # no digit in view: publish nothing, so nothing is classified
             self.frames_without_digit += 1
         self._recent.append(crop is not None)
@@ -169,7 +173,8 @@ class PreprocessNode(Node):
             found = crop is not None
             latest = self._latest_reading
             digit, confidence = ((latest.digit, latest.confidence)
-                                 if found and latest is not None else (None, None))
+                                 if found and latest is not None
+                                 and latest.status == latest.DIGIT else (None, None))
             overlay = draw_overlay(frame, reading.roi, found, digit, confidence,
                                    reading.digit_box)
             self._publish(self._overlay_publisher, overlay, 'bgr8', msg.header)

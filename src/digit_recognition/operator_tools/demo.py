@@ -25,10 +25,15 @@ class DigitListener(Node):
 
     def __init__(self):
         super().__init__('demo_controller')
-        self.readings = []  # (digit, confidence) of each reading, in order
+        self.readings = []  # (digit, confidence) of each published reading, in order
         self.create_subscription(digit_reading_type(), READING_TOPIC, self._on_reading, 10)
 
     def _on_reading(self, msg):
+        if msg.status != msg.DIGIT:  # silent: say why, as an operator would see it
+            why = 'not a digit' if msg.status == msg.NOT_A_DIGIT else 'unsure'
+            print(f'silent: {why} (reader {msg.digit} at {msg.confidence:.2f}, '
+                  f'digitness {msg.digitness:.2f})', flush=True)
+            return
         self.readings.append((msg.digit, msg.confidence))
         print(f'digit {msg.digit}  confidence {msg.confidence:.3f}', flush=True)
 

@@ -1,4 +1,5 @@
-"""The classifier's Keras architectures: the tutorial's MLP and the bundled small CNN.
+"""The classifier's Keras architectures: the tutorial's MLP, the reader (a small CNN of the ten
+digits) and the gate (digit or not, from the crop and its context).
 
 Both take raw uint8 pixels [N, 28, 28] (white digit on black, as MNIST) and scale them
 themselves, so every caller feeds the same thing the model was trained on; core.model loads
@@ -6,7 +7,8 @@ and runs what train builds here. TensorFlow is imported lazily, when a model is 
 """
 
 from digit_recognition.core.decision import DIGIT_CLASSES
-from digit_recognition.core.model import IMAGE_SHAPE, import_tensorflow, NUM_CLASSES
+from digit_recognition.core.model import GATE_CLASSES, IMAGE_SHAPE, import_tensorflow
+from digit_recognition.core.patches import PATCH_CHANNELS
 
 
 def build_mlp():
@@ -28,8 +30,9 @@ def build_mlp():
     return model
 
 
-def build_cnn():
-    """A convnet built for speed and certainty: ~112k parameters, ~2 M multiply-adds per digit.
+def build_cnn(classes=DIGIT_CLASSES):
+    """The reader: a convnet of the ten digits (`classes` outputs), built for speed and
+    certainty: ~112k parameters, ~2 M multiply-adds per digit.
 
     A 5x5 convolution with stride 2 (28 -> 14, 32 channels), then four depthwise-separable
     blocks (a 3x3 depthwise convolution and a 1x1 convolution): 64 channels at 14x14, 128 at
@@ -62,8 +65,58 @@ def build_cnn():
         *separable_block(256, strides=2),
         layers.Flatten(),
         layers.Dropout(0.3),
-        layers.Dense(NUM_CLASSES, activation='softmax'),
+        layers.Dense(classes, activation='softmax'),
     ], name='mnist_cnn')
     model.compile(optimizer='adam', loss='sparse_categorical_crossentropy',
                   metrics=['accuracy'])
     return model
+
+
+def build_gate():
+    """The gate: is this a digit at all? ~25k parameters, under 1 M multiply-adds per crop.
+
+    It reads the crop and the ink around it at the ROI's scale (core.preprocessing.context),
+    uint8 [N, 28, 28, 3], and gives two probabilities: not a digit, a digit. A 5x5
+    convolution with stride 2 (28 -> 14, 24 channels), then three depthwise-separable blocks
+    (48 channels at 14x14, 64 at 7x7, 96 at 4x4) and a softmax layer.
+    """
+    import_tensorflow()
+    import keras  # noqa: PLC0415
+    layers = keras.layers
+
+    def normalized(layer):
+        return [layer, layers.BatchNormalization(), layers.ReLU()]
+
+    def separable_block(filters, strides=1):
+        return [*normalized(layers.DepthwiseConv2D(3, strides=strides, padding='same',
+                                                   use_bias=False)),
+                *normalized(layers.Conv2D(filters, 1, use_bias=False))]
+
+    model = keras.Sequential([
+        keras.Input(shape=(*IMAGE_SHAPE, PATCH_CHANNELS), dtype='float32'),
+        layers.Rescaling(1.0 / 255.0),
+        *normalized(layers.Conv2D(24, 5, strides=2, padding='same', use_bias=False)),
+        *separable_block(48),
+        *separable_block(64, strides=2),
+        *separable_block(96, strides=2),
+        layers.Flatten(),
+        layers.Dropout(0.3),
+        layers.Dense(GATE_CLASSES, activation='softmax'),
+    ], name='digit_gate')
+    model.compile(optimizer='adam', loss='sparse_categorical_crossentropy',
+                  metrics=['accuracy'])
+    return model
+
+
+def set_random_seed(seed):
+    """Seed Python, numpy and TensorFlow (imported only here, once the data has loaded)."""
+    import keras  # noqa: PLC0415 - seconds to import
+    keras.utils.set_random_seed(seed)
+
+
+def use_cosine_learning_rate(model, initial, total_steps):
+    """Recompile with Adam whose learning rate decays to zero over the run."""
+    import keras  # noqa: PLC0415
+    schedule = keras.optimizers.schedules.CosineDecay(initial, total_steps)
+    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=model.loss,
+                  metrics=['accuracy'])

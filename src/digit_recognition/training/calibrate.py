@@ -38,7 +38,8 @@ CALIBRATION_DIGITS = 5000
 
 
 def batch_crops(glyph, condition, variant, strokes, seed, index):
-    """The crops the default preprocessing finds in BATCH frames of one glyph (digit or not)."""
+    """The crops, with their context (uint8 [28, 28, 3] each), that the default
+    preprocessing finds in BATCH frames of one glyph (digit or not)."""
     from digit_recognition.simulation.conditions import render_condition  # noqa: PLC0415
     crops = []
     for k in range(BATCH):  # consecutive frames of one scene, as evaluate draws them
@@ -46,15 +47,16 @@ def batch_crops(glyph, condition, variant, strokes, seed, index):
         frame, _ = render_condition(condition, glyph, rng, variant, strokes=strokes,
                                     camera_rng=np.random.default_rng([SEED_OFFSET + seed,
                                                                       index, k]))
-        crop = read_frame(frame, PreprocessSettings()).crop
-        if crop is not None:
-            crops.append(crop)
+        patch = read_frame(frame, PreprocessSettings()).patch()
+        if patch is not None:
+            crops.append(patch)
     return crops
 
 
 def calibration_batches(digits, labels, glyph_count, seed, workers=1):
-    """(crops [N, 28, 28], batch index [N], batch labels [B]): each digit in every condition
-    and variant in turn, strokes alternating, then `glyph_count` non-digit glyphs."""
+    """(crops with context [N, 28, 28, 3], batch index [N], batch labels [B]): each digit in
+    every condition and variant in turn, strokes alternating, then `glyph_count` non-digit
+    glyphs (labelled NOT_A_DIGIT)."""
     from digit_recognition.training import negatives  # noqa: PLC0415
     from digit_recognition.simulation.conditions import CONDITIONS, STROKES  # noqa: PLC0415
 
@@ -63,9 +65,10 @@ def calibration_batches(digits, labels, glyph_count, seed, workers=1):
     rng = np.random.default_rng(SEED_OFFSET + seed)
     jobs = [(digit, *cases[i % len(cases)], STROKES[i // len(cases) % len(STROKES)], int(label))
             for i, (digit, label) in enumerate(zip(digits, labels))]
-    glyphs = negatives.glyphs('mixed', glyph_count, SEED_OFFSET + seed)
-    jobs += [(glyph, *cases[int(rng.integers(len(cases)))], 'pen', NOT_A_DIGIT)
-             for glyph in glyphs]
+    if glyph_count:
+        glyphs = negatives.glyphs('mixed', glyph_count, SEED_OFFSET + seed)
+        jobs += [(glyph, *cases[int(rng.integers(len(cases)))], 'pen', NOT_A_DIGIT)
+                 for glyph in glyphs]
     with ProcessPoolExecutor(workers) as pool:
         founds = list(pool.map(batch_crops, *zip(*[job[:4] for job in jobs]),
                                [seed] * len(jobs), range(len(jobs)), chunksize=16))
@@ -105,10 +108,11 @@ def apply_temperature(model, temperature):
 
 
 def calibrate(model, digits, labels, glyph_count, seed, workers=1):
-    """Fit and apply the temperature to a Keras model; returns (temperature, batches)."""
+    """Fit and apply the temperature to the reader (a Keras model of crops); returns
+    (temperature, batches)."""
     crops, batch_of, batch_labels = calibration_batches(digits, labels, glyph_count, seed,
                                                         workers)
-    probabilities = model.predict(crops, batch_size=512, verbose=0)
+    probabilities = model.predict(crops[..., 0], batch_size=512, verbose=0)
     temperature = fit_temperature(probabilities, batch_of, batch_labels)
     apply_temperature(model, temperature)
     return temperature, len(batch_labels)

@@ -54,7 +54,8 @@ def save_tflite(model, path: Union[str, Path],
     tf = import_tensorflow()
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     if representative_images is not None:
-        images = np.asarray(check_crops(representative_images), np.float32)
+        images = np.asarray(check_crops(representative_images, tuple(model.input_shape[1:])),
+                            np.float32)
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.representative_dataset = lambda: ([image[None]] for image in images)
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]

@@ -227,11 +227,15 @@ def _truetype_fonts():
                        'cmti')))
 
 
-def _truetype_text(text: str, rng) -> np.ndarray:
+def _truetype_text(text: str, rng, face=None) -> np.ndarray:
+    """`text` in the TrueType `face` (a file of mpl-data/fonts/ttf; None: one of
+    _truetype_fonts() at random), a single letter slanted and bent as hands do."""
     from PIL import Image, ImageDraw, ImageFont  # noqa: PLC0415
 
     fonts = _truetype_fonts()
-    font = ImageFont.truetype(str(fonts[int(rng.integers(len(fonts)))]), CANVAS)
+    path = (fonts[int(rng.integers(len(fonts)))] if face is None
+            else fonts[0].parent / face)
+    font = ImageFont.truetype(str(path), CANVAS)
     image = Image.new('L', (CANVAS * (len(text) + 2), CANVAS * 2), 0)
     ImageDraw.Draw(image).text((CANVAS // 2, CANVAS // 4), text, fill=255, font=font)
     canvas = np.asarray(image)
@@ -243,6 +247,25 @@ def _truetype_text(text: str, rng) -> np.ndarray:
 def truetype_letter(rng, letters: str = NON_DIGIT_LETTERS):
     """A letter in a TrueType font that training never sees (DejaVu, STIX, Computer Modern)."""
     return _truetype_text(letters[int(rng.integers(len(letters)))], rng)
+
+
+# Letters of alphabets training never draws, none shaped like a digit (no theta, zeta, ze,
+# che, dalet, resh, nun, vav, ...), with the faces of matplotlib that have them.
+UNSEEN_ALPHABETS = {
+    'greek': ('ΓΔΛΞΠΣΦΨΩβγεκλμξπφψω', ('DejaVuSans.ttf', 'DejaVuSans-Bold.ttf',
+                                       'DejaVuSerif.ttf', 'DejaVuSansMono.ttf',
+                                       'STIXGeneral.ttf')),
+    'cyrillic': ('ЖИЛПФЦШЩЫЮЯджилпфцшщыюя', ('DejaVuSans.ttf', 'DejaVuSans-Bold.ttf',
+                                             'DejaVuSerif.ttf', 'DejaVuSansMono.ttf')),
+    'hebrew': ('אבגהחטכלמעפצקשת', ('DejaVuSans.ttf', 'DejaVuSans-Bold.ttf')),
+}
+
+
+def unseen_alphabet_letter(rng):
+    """A Greek, Cyrillic or Hebrew letter (UNSEEN_ALPHABETS), as a hand would copy it."""
+    letters, faces = list(UNSEEN_ALPHABETS.values())[int(rng.integers(len(UNSEEN_ALPHABETS)))]
+    return _truetype_text(letters[int(rng.integers(len(letters)))], rng,
+                          faces[int(rng.integers(len(faces)))])
 
 
 def printed_word(rng):

@@ -8,6 +8,8 @@ import cv2
 import numpy as np
 
 from .blobs import choose_digit, without_hands
+from digit_recognition.core.patches import crop_with_context
+from .context import context_view
 from .frame import Box, centre_roi, check_frame, roi_box, search_box, to_gray
 from .ink import (binarize, cut_ink, DEFAULT_THRESHOLD, DEFAULT_THRESHOLD_MODE, find_ink,
                   THRESHOLD_MODES, WIDEST_STROKE)
@@ -44,6 +46,14 @@ class Reading(NamedTuple):
     digit_box: Optional[Box]  # the chosen digit's bounding box in the frame
     roi: Tuple[int, int, int] = (0, 0, 0)  # (left, top, size): the ROI, clipped to the frame
     scale: int = 1  # frame pixels per pixel of `ink`
+    # uint8 [28, 28, 2]: the ink around the digit at the ROI's scale (context.py); None
+    # without a crop or with the tutorial's `resize`.
+    context: Optional[np.ndarray] = None
+
+    def patch(self) -> Optional[np.ndarray]:
+        """uint8 [28, 28, 3]: the crop and its context, as the classifier reads them (None
+        without a crop)."""
+        return None if self.crop is None else crop_with_context(self.crop, self.context)
 
     def binary_view(self) -> np.ndarray:
         """uint8 image of the searched area (frame pixels) for ~/debug/binary: the chosen
@@ -157,7 +167,8 @@ def read_frame(frame: np.ndarray, settings: PreprocessSettings) -> Reading:
         ink = binarize(to_gray(centre_roi(frame, roi_size)), threshold, threshold_mode,
                        widest_stroke=int(WIDEST_STROKE * roi_size))
         crop = cv2.resize(ink, (CROP_SIZE, CROP_SIZE), interpolation=cv2.INTER_AREA)
-        return Reading(crop, ink, None, roi, None, roi[:3])
+        return Reading(crop=crop, ink=ink, digit=None, search_box=roi, digit_box=None,
+                       roi=roi[:3])
 
     height, width = frame.shape[:2]
     scale = FIND_SCALE if min(height, width) >= MIN_SCALED_FRAME else 1
@@ -172,7 +183,8 @@ def read_frame(frame: np.ndarray, settings: PreprocessSettings) -> Reading:
                             small_roi[2], gray.shape, scale)
     frame_box = tuple(v * scale for v in box)
     if digit is None:
-        return Reading(None, ink.mask, None, frame_box, None, roi[:3], scale)
+        return Reading(crop=None, ink=ink.mask, digit=None, search_box=frame_box,
+                       digit_box=None, roi=roi[:3], scale=scale)
     if scale == 1:
         rows = np.flatnonzero(digit.any(axis=1))
         cols = np.flatnonzero(digit.any(axis=0))
@@ -181,5 +193,6 @@ def read_frame(frame: np.ndarray, settings: PreprocessSettings) -> Reading:
                      digit_ink.shape[0])
     else:
         digit_ink, digit_box = _cut_at_full_resolution(frame, digit, ink, box, scale)
-    return Reading(normalize_digit(digit_ink), ink.mask, digit, frame_box, digit_box, roi[:3],
-                   scale)
+    return Reading(crop=normalize_digit(digit_ink), ink=ink.mask, digit=digit,
+                   search_box=frame_box, digit_box=digit_box, roi=roi[:3], scale=scale,
+                   context=context_view(ink.mask, digit, frame_box, scale, digit_box, roi_size))

@@ -1,0 +1,204 @@
+"""The gate: trained by `train` after the reader, from crops with their context.
+
+It learns whether what preprocessing chose is a digit at all, from what the preprocess node
+publishes: the crop and the ink around it at the ROI's scale (core.preprocessing.context).
+- Digits: MNIST training digits and drawn digits (printed in the training faces, plain hand
+  shapes: the lone-stroke "1" among them) in whole camera frames of every condition of
+  simulation/, read by the default preprocessing; and camera-like crops without context
+  (a plain crop from another node), so the gate also judges a crop alone.
+- Not digits: the training glyphs (letters, symbols, scribbles; negatives.py) in camera
+  frames, the crops mined from digit-free frames (mined_crops.py: finger and hand rims,
+  shadow and paper edges, line fragments), and both again as crops without context.
+The gate's confidence is calibrated like the reader's (calibrate.py): one temperature fitted
+on batches of five camera frames of held-out digits and held-out glyphs. The frames are
+rendered once per seed into --cache, so a variant of the network is compared in minutes.
+"""
+
+from concurrent.futures import ProcessPoolExecutor
+import os
+from pathlib import Path
+import sys
+import time
+
+import numpy as np
+
+from digit_recognition.core.model import gate_file, quantized_twin
+from digit_recognition.core.patches import as_patches
+from digit_recognition.core.preprocessing import PreprocessSettings, read_frame
+
+# How many of each, at the full MNIST training set (train scales them with its size).
+FRAME_DIGITS = 12000  # MNIST training digits in camera frames
+FRAME_DRAWN = 4000  # drawn digits in camera frames
+FRAME_GLYPHS = 10000  # non-digit glyphs in camera frames
+CROP_ONLY_DIGITS = 6000  # camera-like crops without context (MNIST and drawn, 3:1)
+CROP_ONLY_GLYPHS = 4000
+EPOCHS = 12
+BATCH_SIZE = 128
+LEARNING_RATE = 3e-3
+VALIDATION_SHARE = 0.1  # of the rendered material, held out of fitting to report on
+CALIBRATION_BATCHES = 600  # digit batches of five frames (and a quarter as many glyph ones)
+DIGIT, NOT_A_DIGIT = 1, 0  # the gate's classes
+
+
+def _frame_patches(glyphs, seed, index_offset):
+    """Crops with context [N, 28, 28, 3] (and which glyphs gave one) read from one camera
+    frame of each glyph, under a condition and variant drawn at random."""
+    from digit_recognition.simulation.conditions import CONDITIONS, render_condition  # noqa: PLC0415
+
+    names = list(CONDITIONS)
+    patches, found = [], []
+    for k, glyph in enumerate(glyphs):
+        rng = np.random.default_rng([seed, index_offset + k])
+        strokes = 'pen' if rng.random() < 0.7 else 'mnist'
+        frame, _ = render_condition(names[int(rng.integers(len(names)))], glyph, rng,
+                                    strokes=strokes)
+        patch = read_frame(frame, PreprocessSettings()).patch()
+        found.append(patch is not None)
+        if patch is not None:
+            patches.append(patch)
+    return patches, found
+
+
+def frame_patches(glyphs, seed, workers):
+    """uint8 [M, 28, 28, 3] and bool [N]: the crops with context that the default
+    preprocessing finds in one camera frame of each of the N glyphs (seeded per glyph)."""
+    chunks = np.array_split(np.arange(len(glyphs)), max(1, workers * 4))
+    with ProcessPoolExecutor(workers) as pool:
+        results = list(pool.map(_frame_patches, [glyphs[c] for c in chunks],
+                                [seed] * len(chunks), [int(c[0]) if len(c) else 0
+                                                       for c in chunks]))
+    patches = [p for chunk, _ in results for p in chunk]
+    found = np.array([f for _, chunk in results for f in chunk], bool)
+    return np.stack(patches), found
+
+
+def render_material(digits, seed, share, workers):
+    """(patches uint8 [N, 28, 28, 3], labels int [N] (DIGIT or NOT_A_DIGIT), sources [N]
+    (names, for the report)) of the gate's training material; seeded."""
+    from digit_recognition.training import mined_crops, negatives  # noqa: PLC0415
+    from digit_recognition.training.augmentation import augment_in_parallel  # noqa: PLC0415
+    from digit_recognition.training.drawn_digits import drawn_digits  # noqa: PLC0415
+
+    def count(n):
+        return max(1, int(n * share))
+
+    rng = np.random.default_rng(seed + 500)
+    mnist = digits[rng.choice(len(digits), min(len(digits), count(FRAME_DIGITS)),
+                              replace=False)]
+    drawn, _ = drawn_digits(count(FRAME_DRAWN), seed + 501)
+    glyphs = negatives.glyphs('mixed', count(FRAME_GLYPHS), seed + 502)
+    parts = []
+    for name, source, label, offset in (('digits in frames', mnist, DIGIT, 0),
+                                        ('drawn digits in frames', drawn, DIGIT, 1),
+                                        ('glyphs in frames', glyphs, NOT_A_DIGIT, 2)):
+        print(f'gate: reading {len(source)} {name}...', flush=True)
+        patches, _ = frame_patches(source, seed + 510 + offset, workers)
+        parts.append((name, patches, label))
+    print('gate: mining digit-free frames...', flush=True)
+    mined = mined_crops.mine_blank_crops(seed + 520, share, workers)
+    parts.append(('mined from digit-free frames', mined, NOT_A_DIGIT))
+    crop_digits = np.concatenate([mnist[:count(CROP_ONLY_DIGITS) * 3 // 4],
+                                  drawn[:count(CROP_ONLY_DIGITS) // 4]])
+    parts.append(('digits, crop alone', as_patches(augment_in_parallel(
+        crop_digits, 'camera-like', seed + 530, workers)), DIGIT))
+    parts.append(('glyphs, crop alone', as_patches(augment_in_parallel(
+        glyphs[:count(CROP_ONLY_GLYPHS)], 'camera-like', seed + 531, workers)), NOT_A_DIGIT))
+    crop_mined = mined[:len(mined) // 2].copy()
+    crop_mined[..., 1:] = 0
+    parts.append(('mined, crop alone', crop_mined, NOT_A_DIGIT))
+    patches = np.concatenate([p for _, p, _ in parts])
+    labels = np.concatenate([np.full(len(p), label) for _, p, label in parts])
+    sources = np.concatenate([np.full(len(p), name) for name, p, _ in parts])
+    return patches, labels, sources
+
+
+def cached_material(cache, digits, seed, share, workers):
+    """render_material(), read from `cache` (a folder, or None: always rendered) when it was
+    rendered there before with the same seed and share."""
+    path = None if cache is None else Path(cache) / f'gate_material_seed{seed}_{share:.4f}.npz'
+    if path is not None and path.is_file():
+        print(f'gate: material from {path}', flush=True)
+        with np.load(path) as saved:
+            return saved['patches'], saved['labels'], saved['sources']
+    material = render_material(digits, seed, share, workers)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(path, patches=material[0], labels=material[1], sources=material[2])
+    return material
+
+
+def calibration_batches(digits, labels, seed, workers):
+    """(patches, batch index, gate labels per batch) of held-out digits and glyphs in
+    batches of five camera frames (calibrate.calibration_batches)."""
+    from digit_recognition.training import calibrate  # noqa: PLC0415
+    patches, batch_of, batch_labels = calibrate.calibration_batches(
+        digits, labels, len(digits) // calibrate.GLYPHS_PER_DIGIT_BATCH, seed + 1, workers)
+    from digit_recognition.core.decision import NOT_A_DIGIT as READER_NOT_A_DIGIT  # noqa: PLC0415
+    gate_labels = np.where(batch_labels == READER_NOT_A_DIGIT, NOT_A_DIGIT, DIGIT)
+    return patches, batch_of, gate_labels
+
+
+def report(model, patches, labels, sources):
+    """Per source of the held-out material: the share the gate accepts at 0.5."""
+    accepted = model.predict(patches, batch_size=512, verbose=0)[:, DIGIT] >= 0.5
+    for name in dict.fromkeys(sources):
+        rows = sources == name
+        what = 'accepted' if labels[rows][0] == DIGIT else 'accepted (wrongly)'
+        print(f'gate, held-out {name}: {100 * accepted[rows].mean():.1f} % {what} '
+              f'({rows.sum()})')
+
+
+def train_gate(options, training, calibration, share, workers):
+    """Render (or read from options.cache), fit, calibrate and save the gate beside
+    options.output (name_gate.keras, .tflite and with --quantize _int8.tflite); an exit
+    status."""
+    from digit_recognition.training import calibrate  # noqa: PLC0415
+    from digit_recognition.training.architectures import (build_gate,  # noqa: PLC0415
+                                                          set_random_seed,
+                                                          use_cosine_learning_rate)
+    from digit_recognition.training.export import (representative_digits,  # noqa: PLC0415
+                                                   save_for_inference)
+
+    started = time.monotonic()
+    digits, _ = training
+    patches, labels, sources = cached_material(options.cache, digits, options.seed, share,
+                                               workers)
+    print(f'gate: {len(patches)} crops with context ({(labels == DIGIT).sum()} digits), '
+          f'{time.monotonic() - started:.0f} s', flush=True)
+    order = np.random.default_rng(options.seed + 540).permutation(len(patches))
+    held = order[:int(VALIDATION_SHARE * len(order))]
+    fit = order[len(held):]
+    set_random_seed(options.seed + 1)
+    model = build_gate()
+    use_cosine_learning_rate(model, LEARNING_RATE, EPOCHS * -(-len(fit) // BATCH_SIZE))
+    # Both answers cost the same: the classes weigh alike whatever their counts.
+    counts = np.bincount(labels[fit], minlength=2)
+    weights = {c: len(fit) / (2 * max(counts[c], 1)) for c in (0, 1)}
+    model.fit(patches[fit], labels[fit], epochs=EPOCHS, batch_size=BATCH_SIZE,
+              class_weight=weights, validation_data=(patches[held], labels[held]), verbose=2)
+    report(model, patches[held], labels[held], sources[held])
+    if calibration is not None:
+        held_digits, held_labels = calibration
+        count = min(len(held_digits), CALIBRATION_BATCHES)
+        print('gate: calibrating on camera frames of held-out digits and glyphs...', flush=True)
+        crops, batch_of, batch_labels = calibration_batches(
+            held_digits[-count:], held_labels[-count:], options.seed, os.cpu_count() or 1)
+        probabilities = model.predict(crops, batch_size=512, verbose=0)
+        temperature = calibrate.fit_temperature(probabilities, batch_of, batch_labels)
+        calibrate.apply_temperature(model, temperature)
+        print(f'gate: confidence calibrated: temperature {temperature:.2f} (fitted on '
+              f'{len(batch_labels)} batches)')
+    output = gate_file(options.output)
+    representative = (representative_digits(patches[fit], options.seed) if options.quantize
+                      else None)
+    try:
+        save_for_inference(model, output, representative)
+    except OSError as exc:
+        print(f'train: cannot save the gate: {exc}', file=sys.stderr)
+        return 1
+    saved = [output, output.with_suffix('.tflite')]
+    if options.quantize:
+        saved.append(quantized_twin(output))
+    print(f'gate: saved {", ".join(map(str, saved))} '
+          f'({time.monotonic() - started:.0f} s)')
+    return 0
