@@ -5,8 +5,9 @@
 Variants, all in this one process and interleaved in rounds so that background load falls on
 all of them alike: Keras `model.predict(batch)` (the tutorial's call) on the MLP and the CNN,
 the keras backend's compiled graph call (`predict_batch`) and the tflite backend (LiteRT) on
-both models, and on the bundled CNN's full-integer twin (mnist_cnn_int8.tflite). Writes
-inference.{md,json,png} into the output folder.
+both models, on the bundled CNN's full-integer twin (mnist_cnn_int8.tflite), and the
+bundled reader with its gate (mnist_cnn_gate.tflite: what the classifier node runs per
+batch), float and int8. Writes inference.{md,json,png} into the output folder.
 """
 
 import argparse
@@ -20,7 +21,8 @@ import numpy as np
 import common
 from digit_recognition.core.decision import DecisionSettings
 from digit_recognition.core.model import (
-    BUNDLED_MODEL, load_classifier, quantized_twin, TUTORIAL_MODEL)
+    BUNDLED_MODEL, GATE, gate_file, load_classifier, quantized_twin, TUTORIAL_MODEL)
+from digit_recognition.core.patches import as_patches
 
 BATCH_SIZE = DecisionSettings().batch_size
 # Issue 30 gave the classifier 1 ms per batch of five (tflite, one thread) to spend on
@@ -53,7 +55,27 @@ def variants(quick_predict_repeats, repeats):
     quantized = load_classifier(quantized_twin(BUNDLED_MODEL), 'tflite')
     found.append(('tflite CNN int8', 'CNN', 'tflite backend: full-integer uint8 model, 1 thread',
                   quantized.predict_batch, repeats))
+    reader = load_classifier(BUNDLED_MODEL, 'tflite')
+    for name, twin, how in (('tflite CNN + gate', lambda path: path, 'float'),
+                            ('tflite CNN + gate int8', quantized_twin, 'full-integer')):
+        found.append((name, 'CNN', f'the reader and its gate, {how} tflite, 1 thread: the '
+                      'classifier node per batch',
+                      reader_and_gate(load_classifier(twin(BUNDLED_MODEL), 'tflite')
+                                      if twin is quantized_twin else reader,
+                                      load_classifier(twin(gate_file()), 'tflite', GATE)),
+                      repeats))
     return found
+
+
+def reader_and_gate(reader, gate):
+    """One batch as the classifier node runs it: the reader on the crops, the gate on the
+    crops with their context (here the sample's crops alone: the gate's cost is the same);
+    the reader's probabilities."""
+    def both(batch):
+        probabilities = reader.predict_batch(batch)
+        gate.predict_batch(as_patches(batch))
+        return probabilities
+    return both
 
 
 def accuracy(function, batches, labels):
@@ -104,6 +126,11 @@ def report(found, times, accuracies, before, after, options):
             f'{keras:.3f} ms (target <= {TARGETS["keras_ms"]} ms: '
             f'{common.met(keras, TARGETS["keras_ms"])}), predict / keras '
             f'{ratios[label]["keras"]:.0f}x')
+    both = stats['tflite CNN + gate']['p50']
+    checks.append(f'- the reader and its gate together (the classifier node per batch): tflite '
+                  f'p50 {both:.3f} ms (target <= {TARGETS["tflite_ms"]} ms: '
+                  f'{common.met(both, TARGETS["tflite_ms"])}); int8 '
+                  f'{stats["tflite CNN + gate int8"]["p50"]:.3f} ms')
     markdown = '\n'.join([
         '## Inference per batch of 5 crops (ms)',
         '',

@@ -61,8 +61,16 @@ def faint_digit(images, seed=3, contrast=0.25):
 
 @pytest.fixture(scope='session')
 def bundled_classifier():
+    """The bundled reader (Keras)."""
     from digit_recognition.core.model import load_classifier
     return load_classifier()
+
+
+@pytest.fixture(scope='session')
+def bundled_models():
+    """The bundled reader and its gate (Keras), as core.model.load_models gives them."""
+    from digit_recognition.core.model import load_models
+    return load_models(backend='keras')
 
 
 # Modules whose every test runs one of the executables for seconds, and says so here.

@@ -2,18 +2,27 @@
 
 import numpy as np
 
-from digit_recognition.core.decision import DecisionSettings, judge
+from digit_recognition.core.decision import DecisionSettings, DIGIT, judge
 from digit_recognition.core.preprocessing import PreprocessSettings, read_frame
 
-MIN_CONFIDENCE = DecisionSettings().min_confidence
+
+DEFAULTS = DecisionSettings()  # the classifier node's
 
 
-def told(classifier, frames):
-    """The digit published for these frames (one batch), or None: the default preprocessing's
-    crops, decided as the classifier node decides (mean probabilities, min_confidence)."""
-    crops = [read_frame(frame, PreprocessSettings()).crop for frame in frames]
-    crops = [crop for crop in crops if crop is not None]
-    if not crops:
+def verdict_for(models, frames, settings=DEFAULTS):
+    """The Verdict on these frames as one batch, or None when no frame shows a digit: the
+    default preprocessing's crops with their context, decided as the classifier node decides
+    (the reader and the gate, min_confidence and min_digitness). Unlike FrameReader, a batch
+    with fewer crops than frames is decided too."""
+    patches = [read_frame(frame, PreprocessSettings()).patch() for frame in frames]
+    patches = [patch for patch in patches if patch is not None]
+    if not patches:
         return None
-    kind, digit, _, _ = judge(classifier.predict_batch(np.stack(crops)), MIN_CONFIDENCE)
-    return digit if kind == 'digit' else None
+    predictions = models.predict(np.stack(patches))
+    return judge(predictions.digits, settings, predictions.digitness)
+
+
+def told(models, frames):
+    """The digit published for these frames (one batch), or None."""
+    verdict = verdict_for(models, frames)
+    return verdict.digit if verdict is not None and verdict.kind == DIGIT else None

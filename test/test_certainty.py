@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from digit_recognition.core.decision import DecisionSettings
-from digit_recognition.core.model import load_classifier
+from digit_recognition.core.model import load_models
 from digit_recognition.evaluation.photos import load_photo, photo_frame, PHOTO_SIZES, read_labels
 from digit_recognition.evaluation.scoring import predict, still_decisions
 from digit_recognition.training.mnist import load_mnist
@@ -29,7 +29,7 @@ SHARED = Path(__file__).resolve().parents[2] / 'shared' / 'data'
 
 @pytest.fixture(scope='module')
 def classifier():
-    return load_classifier(None, 'tflite')  # the node's default backend
+    return load_models(None, '', 'tflite')  # the node's default backend: reader and gate
 
 
 # Plain shapes as polylines on a unit square (x right, y down), the way people write them
@@ -105,7 +105,7 @@ def mnist_test():
 
 def test_mnist_test_digits_are_published_right_and_rarely_wrong(classifier, mnist_test):
     images, labels = mnist_test
-    decided = still_decisions(predict(classifier, images), MIN_CONFIDENCE)
+    decided = still_decisions(predict(classifier, images), DecisionSettings())
     right = (decided['published'] & (decided['digit'] == labels)).mean()
     wrong = (decided['published'] & (decided['digit'] != labels)).mean()
     assert right >= 0.95 and wrong <= 0.001, (right, wrong)

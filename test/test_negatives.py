@@ -59,6 +59,7 @@ def test_the_training_mix_is_reproducible_by_seed():
 
 def test_mined_crops_are_what_preprocessing_cuts_from_digit_free_frames():
     crops = mine_blank_crops(seed=0, scale=0.02)
-    assert crops.dtype == np.uint8 and crops.ndim == 3 and crops.shape[1:] == (28, 28)
-    assert len(crops) > 0 and crops.max() == 255  # finger rims and edges do give crops
+    assert crops.dtype == np.uint8 and crops.shape[1:] == (28, 28, 3)  # crops with context
+    assert len(crops) > 0 and crops[..., 0].max() == 255  # finger rims and edges give crops
+    assert crops[..., 1].max() == 255  # and the context shows the rim at the ROI's scale
     np.testing.assert_array_equal(crops, mine_blank_crops(seed=0, scale=0.02))

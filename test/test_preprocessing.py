@@ -284,19 +284,20 @@ def test_a_dark_table_beyond_the_sheets_edge_is_no_digit():
         assert crop_of(frame, 100, 200, DEFAULT_THRESHOLD_MODE) is None
 
 
-def test_the_shadow_of_a_hand_is_no_digit(bundled_classifier):
+def test_the_shadow_of_a_hand_is_no_digit(bundled_models):
     # A fingertip's shadow is a light, filled, roundish blot; these five frames of the
     # simulator's hand shadow were once read as digits. Light broad blobs are handed to the
-    # model now (light broad inks are ink): what counts is that the reader, preprocessing
-    # and the model's not-a-digit class, publishes no digit for them.
-    from digit_recognition.core.decision import judge
+    # models now (light broad inks are ink): what counts is that the reader, preprocessing
+    # and the gate, publishes no digit for them.
+    from digit_recognition.core.decision import DecisionSettings, DIGIT, judge
     from digit_recognition.simulation.blanks import render_blank
     for seed in (35, 50, 61, 68, 69):
         frame, _ = render_blank('shadowed', np.random.default_rng(seed), 'hand')
-        crop = crop_of(frame, 100, 200, DEFAULT_THRESHOLD_MODE)
-        if crop is not None:
-            kind, _, _, _ = judge(bundled_classifier.predict_batch(crop[None]), 0.9)
-            assert kind != 'digit', seed
+        patch = reading_of(frame, 100, 200, DEFAULT_THRESHOLD_MODE).patch()
+        if patch is not None:
+            predictions = bundled_models.predict(patch[None])
+            verdict = judge(predictions.digits, DecisionSettings(), predictions.digitness)
+            assert verdict.kind != DIGIT, seed
 
 
 @pytest.mark.parametrize('mode', THRESHOLD_MODES)

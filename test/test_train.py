@@ -49,8 +49,8 @@ def test_train_prints_the_test_accuracy_and_saves_the_model(trained):
     assert curves.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
 
 
-def test_mlp_is_the_tutorials_and_the_default_is_the_augmented_cnn(trained, tmp_path):
-    from digit_recognition.core.model import load_classifier
+def test_mlp_is_the_tutorials_and_the_default_is_the_reader_and_its_gate(trained, tmp_path):
+    from digit_recognition.core.model import load_classifier, load_models
     result, output, _ = trained
     assert result.returncode == 0, result.stderr
     mlp = load_classifier(output).model
@@ -67,10 +67,17 @@ def test_mlp_is_the_tutorials_and_the_default_is_the_augmented_cnn(trained, tmp_
     assert 'confidence calibrated: temperature ' in result.stdout
     cnn = load_classifier(tmp_path / 'mnist_cnn.keras').model
     assert cnn.name == 'mnist_cnn'
-    # Digits 0-9 and the not-a-digit class.
-    assert [layer.units for layer in cnn.layers if hasattr(layer, 'units')] == [11]
+    # The reader: the ten digits only, no not-a-digit class.
+    assert [layer.units for layer in cnn.layers if hasattr(layer, 'units')] == [10]
     assert (tmp_path / 'mnist_cnn.tflite').is_file()
     assert not (tmp_path / 'mnist_cnn_int8.tflite').exists()  # only with --quantize
+    # The gate, trained by the same command and saved beside the reader, calibrated too;
+    # load_models finds it there, as the classifier node does.
+    assert 'gate: confidence calibrated: temperature ' in result.stdout
+    models = load_models(tmp_path / 'mnist_cnn.keras', '', 'tflite')
+    assert models.gate is not None and models.gate.path == tmp_path / 'mnist_cnn_gate.tflite'
+    patches = np.zeros((5, 28, 28, 3), np.uint8)
+    assert models.predict(patches).digitness.shape == (5, 2)
 
 
 def test_saved_model_loads_and_gives_probabilities(trained):

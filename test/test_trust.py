@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from digit_recognition.core.decision import DecisionSettings
-from digit_recognition.core.model import load_classifier
+from digit_recognition.core.model import load_models
 from digit_recognition.training import negatives
 from digit_recognition.simulation.conditions import render_condition
 from helpers_reading import told
@@ -25,7 +25,7 @@ SCENE_SEED = 17
 
 @pytest.fixture(scope='module')
 def classifier():
-    return load_classifier(None, 'tflite')  # the node's default backend
+    return load_models(None, '', 'tflite')  # the node's default backend: reader and gate
 
 
 def frames_of(condition, glyph, variant, seed):

@@ -30,8 +30,7 @@ elif str(BENCHMARKS) not in sys.path:
     sys.path.insert(0, str(BENCHMARKS))
 
 import common  # noqa: E402
-from digit_recognition.core.model import (  # noqa: E402
-    BUNDLED_MODEL, load_classifier, TUTORIAL_MODEL)
+from digit_recognition.core.model import BUNDLED_MODEL, load_models, TUTORIAL_MODEL  # noqa: E402
 from end_to_end import report, runner, scenarios  # noqa: E402
 
 
@@ -65,9 +64,10 @@ def parse_options(argv):
 
 
 def load_classifiers():
-    """The tflite twin of each variant's model, to decide the expected digits with."""
-    classifiers = {'ours': load_classifier(BUNDLED_MODEL, 'tflite'),
-                   'tutorial': load_classifier(TUTORIAL_MODEL, 'tflite')}
+    """The tflite twins of each variant's models (the reader and its gate, if it has one),
+    to decide the expected digits with."""
+    classifiers = {'ours': load_models(BUNDLED_MODEL, '', 'tflite'),
+                   'tutorial': load_models(TUTORIAL_MODEL, '', 'tflite')}
     classifiers['reliable'] = classifiers['best_effort'] = classifiers['ours']  # other QoS
     return classifiers
 

@@ -7,7 +7,7 @@ for the assumption that pairs each digit with the crops it was decided from.
 import numpy as np
 
 import common
-from digit_recognition.core.decision import DecisionSettings, DigitDecider
+from digit_recognition.core.decision import DecisionSettings, DIGIT, DigitDecider
 
 from .scenarios import MAX_FRAMERATE, NODES
 
@@ -15,23 +15,25 @@ from .scenarios import MAX_FRAMERATE, NODES
 def expected_digits(crops, settings, classifier, pad=0):
     """The digits the classifier publishes from these crops, decided here again.
 
-    The product's own decision (DigitDecider: batching, min_confidence) on the crops this
-    process heard, with the tflite twin of the classifier's model: (digit, stamp ns of the
+    The product's own decision (DigitDecider: batching, the reader and its gate,
+    min_confidence, min_digitness) on the crops this process heard, with the tflite twins
+    of the classifier's models (core.model.Models): (digit, stamp ns of the
     batch's last crop) per published digit, in order. `pad` crops this process missed before
     its first one (copies of it here) shift the classifier's batches: the batch that holds
     them is left out.
     """
-    decider = DigitDecider(classifier.predict_batch,
+    decider = DigitDecider(classifier.reader.predict_batch,
                            DecisionSettings(**{name: settings[name]
                                                for name in DecisionSettings._fields}),
-                           classifier.probability_tolerance)
+                           classifier.probability_tolerance,
+                           classifier.gate.predict_batch if classifier.gate else None)
     unseen = [(None, crops[0][2])] * pad if crops else []
     decided = []
     for index, (pixels, stamp) in enumerate(unseen + [(c[3], c[2]) for c in crops]):
         verdict = decider.add(crops[0][3] if pixels is None else pixels, stamp * 1e-9)
         if verdict is None or (pad and index < settings['batch_size']):
             continue
-        if verdict.kind == 'digit':  # unsure and refused batches publish nothing
+        if verdict.kind == DIGIT:  # unsure, not-a-digit and refused batches publish nothing
             decided.append((verdict.digit, stamp))
     return decided
 

@@ -10,9 +10,8 @@ import threading
 import time
 from typing import NamedTuple, Optional
 
-import numpy as np
-
 import common
+from digit_recognition.core.image_encodings import crop_from_msg
 
 from . import analysis, scenarios
 
@@ -54,14 +53,14 @@ class PipelineListener(common.RosListener):
 
     def reset(self):
         with self._lock:
-            self.crops = []  # (received ns, received monotonic, stamp ns, 28x28 uint8)
+            self.crops = []  # (received ns, received monotonic, stamp ns, 28x28x3 uint8)
             self.digits = []  # (received ns, received monotonic, digit)
             self.reports = {}  # node name: [NodeReport], oldest first; the last is the latest
 
     def _on_crop(self, msg):
         received, monotonic = time.time_ns(), time.monotonic()
         stamp = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
-        pixels = np.frombuffer(msg.data, np.uint8).reshape(msg.height, msg.width).copy()
+        pixels = crop_from_msg(msg).copy()  # with its context: the gate decides on it too
         with self._lock:
             self.crops.append((received, monotonic, stamp, pixels))
 

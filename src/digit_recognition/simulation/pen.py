@@ -131,6 +131,8 @@ def draw_digit(sheet: np.ndarray, digit: np.ndarray, scene: Scene, rng, roi_size
                strokes: str = 'pen') -> None:
     frame_size = sheet.shape[2], sheet.shape[1]
     centre_line = centre_segments(digit.tobytes())
+    if not len(centre_line):  # ink too faint to have a centre line: nothing to draw
+        return
     segments = _place(centre_line, scene, rng, frame_size, roi_size)
     if strokes == 'mnist':
         drawn = _mnist_coverage(digit, centre_line, segments, frame_size)

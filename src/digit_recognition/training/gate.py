@@ -72,9 +72,11 @@ def frame_patches(glyphs, seed, workers):
     return np.stack(patches), found
 
 
-def render_material(digits, seed, share, workers):
+def render_material(digits, seed, share, workers, cache=None):
     """(patches uint8 [N, 28, 28, 3], labels int [N] (DIGIT or NOT_A_DIGIT), sources [N]
-    (names, for the report)) of the gate's training material; seeded."""
+    (names, for the report)) of the gate's training material; seeded. Each part is read
+    from `cache` (a folder; None: always rendered) when it was rendered there before with
+    the same seed and share, and saved there otherwise."""
     from digit_recognition.training import mined_crops, negatives  # noqa: PLC0415
     from digit_recognition.training.augmentation import augment_in_parallel  # noqa: PLC0415
     from digit_recognition.training.drawn_digits import drawn_digits  # noqa: PLC0415
@@ -87,44 +89,39 @@ def render_material(digits, seed, share, workers):
                               replace=False)]
     drawn, _ = drawn_digits(count(FRAME_DRAWN), seed + 501)
     glyphs = negatives.glyphs('mixed', count(FRAME_GLYPHS), seed + 502)
-    parts = []
-    for name, source, label, offset in (('digits in frames', mnist, DIGIT, 0),
-                                        ('drawn digits in frames', drawn, DIGIT, 1),
-                                        ('glyphs in frames', glyphs, NOT_A_DIGIT, 2)):
-        print(f'gate: reading {len(source)} {name}...', flush=True)
-        patches, _ = frame_patches(source, seed + 510 + offset, workers)
-        parts.append((name, patches, label))
-    print('gate: mining digit-free frames...', flush=True)
-    mined = mined_crops.mine_blank_crops(seed + 520, share, workers)
-    parts.append(('mined from digit-free frames', mined, NOT_A_DIGIT))
     crop_digits = np.concatenate([mnist[:count(CROP_ONLY_DIGITS) * 3 // 4],
                                   drawn[:count(CROP_ONLY_DIGITS) // 4]])
-    parts.append(('digits, crop alone', as_patches(augment_in_parallel(
-        crop_digits, 'camera-like', seed + 530, workers)), DIGIT))
-    parts.append(('glyphs, crop alone', as_patches(augment_in_parallel(
-        glyphs[:count(CROP_ONLY_GLYPHS)], 'camera-like', seed + 531, workers)), NOT_A_DIGIT))
+    makers = {
+        'digits in frames': (DIGIT, lambda: frame_patches(mnist, seed + 510, workers)[0]),
+        'drawn digits in frames': (DIGIT, lambda: frame_patches(drawn, seed + 511, workers)[0]),
+        'glyphs in frames': (NOT_A_DIGIT, lambda: frame_patches(glyphs, seed + 512, workers)[0]),
+        'mined from digit-free frames': (NOT_A_DIGIT, lambda: mined_crops.mine_blank_crops(
+            seed + 520, share, workers)),
+        'digits, crop alone': (DIGIT, lambda: as_patches(augment_in_parallel(
+            crop_digits, 'camera-like', seed + 530, workers))),
+        'glyphs, crop alone': (NOT_A_DIGIT, lambda: as_patches(augment_in_parallel(
+            glyphs[:count(CROP_ONLY_GLYPHS)], 'camera-like', seed + 531, workers))),
+    }
+    parts = {}
+    for name, (label, make) in makers.items():
+        path = None if cache is None else Path(cache) / (
+            f'gate_seed{seed}_{share:.4f}_{name.replace(" ", "_").replace(",", "")}.npy')
+        if path is not None and path.is_file():
+            parts[name] = (np.load(path), label)
+            continue
+        print(f'gate: rendering {name}...', flush=True)
+        parts[name] = (make(), label)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            np.save(path, parts[name][0])
+    mined = parts['mined from digit-free frames'][0]
     crop_mined = mined[:len(mined) // 2].copy()
-    crop_mined[..., 1:] = 0
-    parts.append(('mined, crop alone', crop_mined, NOT_A_DIGIT))
-    patches = np.concatenate([p for _, p, _ in parts])
-    labels = np.concatenate([np.full(len(p), label) for _, p, label in parts])
-    sources = np.concatenate([np.full(len(p), name) for name, p, _ in parts])
+    crop_mined[..., 1:] = 0  # the same rims and edges as another node's plain crop
+    parts['mined, crop alone'] = (crop_mined, NOT_A_DIGIT)
+    patches = np.concatenate([p for p, _ in parts.values()])
+    labels = np.concatenate([np.full(len(p), label) for p, label in parts.values()])
+    sources = np.concatenate([np.full(len(p), name) for name, (p, _) in parts.items()])
     return patches, labels, sources
-
-
-def cached_material(cache, digits, seed, share, workers):
-    """render_material(), read from `cache` (a folder, or None: always rendered) when it was
-    rendered there before with the same seed and share."""
-    path = None if cache is None else Path(cache) / f'gate_material_seed{seed}_{share:.4f}.npz'
-    if path is not None and path.is_file():
-        print(f'gate: material from {path}', flush=True)
-        with np.load(path) as saved:
-            return saved['patches'], saved['labels'], saved['sources']
-    material = render_material(digits, seed, share, workers)
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(path, patches=material[0], labels=material[1], sources=material[2])
-    return material
 
 
 def calibration_batches(digits, labels, seed, workers):
@@ -161,8 +158,8 @@ def train_gate(options, training, calibration, share, workers):
 
     started = time.monotonic()
     digits, _ = training
-    patches, labels, sources = cached_material(options.cache, digits, options.seed, share,
-                                               workers)
+    patches, labels, sources = render_material(digits, options.seed, share, workers,
+                                               options.cache)
     print(f'gate: {len(patches)} crops with context ({(labels == DIGIT).sum()} digits), '
           f'{time.monotonic() - started:.0f} s', flush=True)
     order = np.random.default_rng(options.seed + 540).permutation(len(patches))

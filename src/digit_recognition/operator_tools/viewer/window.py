@@ -26,6 +26,7 @@ import sys
 import time
 
 import cv2
+import numpy as np
 import rclpy
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
@@ -34,7 +35,7 @@ from rclpy.utilities import remove_ros_args
 from sensor_msgs.msg import Image
 
 from digit_recognition.core.errors import StartupError
-from digit_recognition.core.image_encodings import image_from_msg
+from digit_recognition.core.image_encodings import crop_from_msg, image_from_msg
 from digit_recognition.operator_tools.viewer.parameter_client import ThresholdClient
 from digit_recognition.operator_tools.viewer.view import (
     crop_path, CROP_ZOOM, parent_namespace, resolve_node_name, Status, TITLE, to_ppm,
@@ -78,7 +79,11 @@ class ViewerNode(Node):
         self.fresh.add(key)
 
     def image(self, key):
-        """The latest image `key` as numpy; ValueError if the message cannot be one."""
+        """The latest image `key` as numpy; ValueError if the message cannot be one. The
+        crop is shown without its context channels (crop_from_msg's channel 0)."""
+        if key == 'crop':
+            crop = crop_from_msg(self.images[key])
+            return crop if crop.ndim == 2 else np.ascontiguousarray(crop[..., 0])
         return image_from_msg(self.images[key], 'bgr8' if key == 'overlay' else 'mono8')
 
 
