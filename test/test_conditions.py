@@ -266,6 +266,19 @@ def test_bad_arguments_raise_value_error(call, digits):
         call(digits[0])
 
 
+@pytest.mark.parametrize('condition', ['plain', 'held_close'])
+def test_a_glyph_without_a_centre_line_renders_a_sheet_without_ink(condition):
+    # A solid blot (a scribble filled in) thins to a point that pruning removes: the pen has
+    # nothing to trace. Such a glyph came out of the training mix and crashed the gate's
+    # rendering (an empty centre line has no box to place).
+    blot = np.zeros((28, 28), np.uint8)
+    cv2.circle(blot, (14, 14), 9, 255, -1)
+    frame, _ = render_condition(condition, blot, np.random.default_rng(0))
+    assert frame.shape == (480, 640, 3)
+    from digit_recognition.core.preprocessing import PreprocessSettings, read_frame
+    assert read_frame(frame, PreprocessSettings()).crop is None
+
+
 def test_thinning_leaves_a_one_pixel_centre_line():
     bar = np.zeros((40, 80), bool)
     bar[15:26, 10:70] = True  # 11 px thick

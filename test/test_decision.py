@@ -225,3 +225,81 @@ def test_ten_output_models_still_decide_digits():
         verdict = decider.add(crop)
         assert verdict.kind == 'digit' and verdict.digit == digit
         assert verdict.confidence == pytest.approx(0.95)
+
+
+# --- the gate: is it a digit at all? (core.decision.judge with digit_probabilities) ---
+
+def gate_rows(digitness, rows=3):
+    """[rows, 2] gate probabilities: not a digit, a digit."""
+    return np.tile(np.float32([1 - digitness, digitness]), (rows, 1))
+
+
+@pytest.mark.parametrize('digitness, confidence, kind', [
+    (0.9, 0.95, 'digit'),  # both sure: published
+    (0.9, 0.6, 'unsure'),  # a digit, but which one is not sure
+    (0.3, 0.99, 'not_digit'),  # the reader is sure of a 1, the gate says edge: silent
+    (0.3, 0.6, 'not_digit'),  # the gate's no comes first
+])
+def test_a_batch_is_published_only_when_the_gate_and_the_reader_agree(digitness, confidence,
+                                                                      kind):
+    from digit_recognition.core.decision import DecisionSettings, judge
+    settings = DecisionSettings(min_confidence=0.9, min_digitness=0.5)
+    verdict = judge(rows_saying(1, confidence, 3, 10), settings, gate_rows(digitness))
+    assert verdict.kind == kind
+    # Whatever the outcome, the verdict says what each model read: an operator sees why.
+    assert verdict.digit == 1
+    assert verdict.confidence == pytest.approx(confidence)
+    assert verdict.digitness == pytest.approx(digitness)
+
+
+def test_the_gate_decides_by_its_batch_mean_and_min_digitness():
+    from digit_recognition.core.decision import DecisionSettings, judge
+    gate = np.float32([[0.9, 0.1], [0.9, 0.1], [0.0, 1.0], [0.0, 1.0], [0.0, 1.0]])
+    reader = rows_saying(4, 0.97, 5, 10)
+    assert judge(reader, DecisionSettings(min_digitness=0.6), gate).digitness == \
+        pytest.approx(0.64)
+    assert judge(reader, DecisionSettings(min_digitness=0.6), gate).kind == 'digit'
+    assert judge(reader, DecisionSettings(min_digitness=0.7), gate).kind == 'not_digit'
+
+
+def test_gate_outputs_that_are_not_probabilities_refuse_the_batch():
+    from digit_recognition.core.decision import DecisionSettings, judge
+    gate = gate_rows(0.9)
+    gate[1, 0] = np.nan
+    verdict = judge(rows_saying(4, 0.97, 3, 10), DecisionSettings(), gate)
+    assert verdict.kind == 'refused' and 'NaN' in verdict.reason
+
+
+def test_the_decider_takes_plain_crops_and_crops_with_context_in_one_batch():
+    # The reader sees channel 0 of each, the gate the whole patch, zeros as the context of a
+    # plain crop (another node's): a batch may hold both when a publisher changes.
+    from digit_recognition.core.decision import DecisionSettings, DigitDecider
+    seen = {}
+
+    def reader(batch):
+        seen['reader'] = batch.copy()
+        return rows_saying(2, 0.95, len(batch), 10)
+
+    def gate(batch):
+        seen['gate'] = batch.copy()
+        return gate_rows(0.8, len(batch))
+
+    decider = DigitDecider(reader, DecisionSettings(batch_size=2), gate_batch=gate)
+    plain = np.full((28, 28), 5, np.uint8)
+    with_context = np.dstack([np.full((28, 28), 7, np.uint8), np.full((28, 28, 2), 9,
+                                                                      np.uint8)])
+    assert decider.add(plain) is None
+    verdict = decider.add(with_context)
+    assert verdict.kind == 'digit' and verdict.digit == 2
+    assert verdict.digitness == pytest.approx(0.8)
+    assert seen['reader'].shape == (2, 28, 28) and list(seen['reader'][:, 0, 0]) == [5, 7]
+    assert seen['gate'].shape == (2, 28, 28, 3)
+    assert list(seen['gate'][0, 0, 0]) == [5, 0, 0] and list(seen['gate'][1, 0, 0]) == [7, 9, 9]
+
+
+def test_a_crop_of_another_shape_is_refused_with_what_was_expected():
+    from digit_recognition.core.decision import DecisionSettings, DigitDecider
+    decider = DigitDecider(lambda batch: rows_saying(2, 0.95, len(batch), 10),
+                           DecisionSettings(batch_size=1))
+    with pytest.raises(ValueError, match=r'\[N, 28, 28, 3\]'):
+        decider.add(np.zeros((28, 28, 2), np.uint8))

@@ -295,3 +295,66 @@ def test_architectures_and_export_import_tensorflow_only_when_used():
               'architectures.build_mlp()\n'
               'print("tensorflow" in sys.modules)\n')
     assert printed_lines(script, timeout=120)[:2] == ['False False', 'True']
+
+
+# --- the reader and its gate (core.model.load_models) ---
+
+@pytest.fixture(scope='module')
+def untrained_gate(tmp_path_factory):
+    """A real gate as train builds it (untrained: the shapes and files are what count),
+    saved as gate.keras and gate.tflite."""
+    from digit_recognition.training.architectures import build_gate
+    from digit_recognition.training.export import save_for_inference
+    path = tmp_path_factory.mktemp('gate') / 'gate.keras'
+    with contextlib.redirect_stdout(io.StringIO()):
+        save_for_inference(build_gate(), path)
+    return path
+
+
+def reader_with_gate(folder, gate):
+    """A copy of the bundled reader's tflite file in `folder`, the gate beside it as train
+    names it (reader_gate.tflite)."""
+    reader = folder / 'reader.tflite'
+    reader.write_bytes(BUNDLED_MODEL.with_suffix('.tflite').read_bytes())
+    if gate is not None:
+        (folder / 'reader_gate.tflite').write_bytes(gate.with_suffix('.tflite').read_bytes())
+    return reader
+
+
+def test_the_gate_beside_the_reader_is_found_and_judges_crops_with_context(
+        tmp_path, untrained_gate):
+    from digit_recognition.core.model import GATE, load_models
+    models = load_models(reader_with_gate(tmp_path, untrained_gate), '', 'tflite')
+    assert models.gate.path == tmp_path / 'reader_gate.tflite' and models.gate.role is GATE
+    predictions = models.predict(np.zeros((5, 28, 28, 3), np.uint8))
+    assert predictions.digits.shape == (5, 10) and predictions.digitness.shape == (5, 2)
+    check_probabilities(predictions.digitness)
+
+
+def test_without_a_gate_beside_it_or_with_none_the_reader_decides_alone(
+        tmp_path, untrained_gate):
+    from digit_recognition.core.model import load_models
+    alone = tmp_path / 'alone'
+    alone.mkdir()
+    assert load_models(reader_with_gate(alone, None), '', 'tflite').gate is None
+    assert load_models(reader_with_gate(tmp_path, untrained_gate), 'none', 'tflite').gate is None
+    assert load_models(reader_with_gate(alone, None), untrained_gate, 'tflite').gate is not None
+
+
+def test_a_gate_path_that_is_no_gate_is_one_clear_error(tmp_path):
+    from digit_recognition.core.model import load_models
+    with pytest.raises(ModelLoadError, match=r'is not a gate: .*expected \[N, 28, 28, 3\] -> '
+                                             r'\[N, 2\]'):
+        load_models(None, BUNDLED_MODEL.with_suffix('.tflite'), 'tflite')
+    with pytest.raises(ModelLoadError, match='not found'):
+        load_models(None, tmp_path / 'no_gate.tflite', 'tflite')
+
+
+def test_the_gates_of_the_bundled_reader_and_its_int8_twin_lie_beside_them():
+    from digit_recognition.core.model import gate_file, load_models
+    assert gate_file() == BUNDLED_MODEL.with_name('mnist_cnn_gate.keras')
+    assert gate_file(QUANTIZED_MODEL) == QUANTIZED_MODEL.with_name('mnist_cnn_gate_int8.tflite')
+    for reader in (None, QUANTIZED_MODEL):
+        models = load_models(reader, '', 'tflite')
+        assert models.gate is not None, reader
+        assert models.gate.path == gate_file(reader or BUNDLED_MODEL.with_suffix('.tflite'))

@@ -35,6 +35,7 @@ OUTPUT_SIZES = (DIGIT_CLASSES, NUM_CLASSES)
 GATE_SHAPE = (CROP_SIZE, CROP_SIZE, PATCH_CHANNELS)
 GATE_CLASSES = 2
 GATE_SUFFIX = '_gate'  # name.keras's gate is name_gate.keras (and .tflite)
+QUANTIZED_SUFFIX = '_int8'  # name.keras's fully integer-quantized twin: name_int8.tflite
 BACKEND_SUFFIX = {'keras': '.keras', 'tflite': '.tflite'}
 # A .keras file is a zip that Keras unpacks into memory. A file declaring more than this
 # (far above any digit classifier) is refused before anything is unpacked, so a forged or
@@ -263,9 +264,14 @@ def expected_shapes(role: Role) -> str:
 
 def gate_file(reader_path: Optional[Union[str, Path]] = None) -> Path:
     """Where the gate of a reader lies: name_gate.keras beside name.keras (the bundled
-    reader's by default); `train` saves them so."""
+    reader's by default), and the quantized twins' name_gate_int8.tflite beside
+    name_int8.tflite; `train` saves them so."""
     path = Path(reader_path) if reader_path else BUNDLED_MODEL
-    return path.with_name(path.stem + GATE_SUFFIX + path.suffix)
+    stem, quantized = path.stem, path.stem.endswith(QUANTIZED_SUFFIX)
+    if quantized:
+        stem = stem[:-len(QUANTIZED_SUFFIX)]
+    return path.with_name(stem + GATE_SUFFIX + (QUANTIZED_SUFFIX if quantized else '')
+                          + path.suffix)
 
 
 def load_classifier(path: Optional[Union[str, Path]] = None, backend: str = 'keras',
@@ -322,7 +328,7 @@ def _check_keras_archive(path):
 def quantized_twin(path: Union[str, Path]) -> Path:
     """Where the fully integer-quantized twin of name.keras is saved: name_int8.tflite."""
     path = Path(path)
-    return path.with_name(f'{path.stem}_int8.tflite')
+    return path.with_name(f'{path.stem}{QUANTIZED_SUFFIX}.tflite')
 
 
 class Predictions(NamedTuple):

@@ -131,7 +131,7 @@ def draw_digit(sheet: np.ndarray, digit: np.ndarray, scene: Scene, rng, roi_size
                strokes: str = 'pen') -> None:
     frame_size = sheet.shape[2], sheet.shape[1]
     centre_line = centre_segments(digit.tobytes())
-    if not len(centre_line):  # ink too faint to have a centre line: nothing to draw
+    if not len(centre_line):  # a solid blot thins to nothing the pen can trace
         return
     segments = _place(centre_line, scene, rng, frame_size, roi_size)
     if strokes == 'mnist':
