@@ -131,3 +131,21 @@ def test_a_model_giving_nan_on_blank_crops_is_refused_at_start_up(tmp_path, back
     assert len(errors) == 1, output
     served = path.with_suffix('.keras' if backend == 'keras' else '.tflite')
     assert str(served) in errors[0] and 'does not output probabilities' in errors[0], errors[0]
+
+
+@pytest.mark.parametrize('gate_path, says', [
+    ('reader', 'is not a gate'),  # the reader itself given as the gate
+    ('missing', 'not found'),
+])
+def test_a_gate_path_that_cannot_serve_is_refused_at_start_up(tmp_path, gate_path, says):
+    from digit_recognition.core.model import BUNDLED_MODEL
+    path = {'reader': BUNDLED_MODEL.with_suffix('.tflite'),
+            'missing': tmp_path / 'no_gate.tflite'}[gate_path]
+    command = launch_command('classifier_node', 'classifier', '/ns',
+                             {'gate_path': str(path)}, tmp_path)
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert 'Traceback' not in output
+    errors = [line for line in output.splitlines() if 'ERROR' in line]
+    assert len(errors) == 1 and says in errors[0] and str(path) in errors[0], output

@@ -172,25 +172,34 @@ def test_each_reading_carries_its_batch_digit_confidence_and_crop_header(
         sent.append(msg.header)
         crops.publish(msg)
         spin_until(executor, lambda: False, 0.05)
-    assert spin_until(executor, lambda: len(readings) >= 2 and len(confidences) >= 2, 10.0)
+    assert spin_until(executor, lambda: len(readings) >= 3 and len(confidences) >= 2, 10.0)
     spin_until(executor, lambda: False, 0.3)  # nothing more may come
 
     assert digits == [7, 2]
-    assert [r.digit for r in readings] == digits
+    # A reading for every batch; its status says which were published and why not.
+    assert [r.status for r in readings] == [DigitReading.DIGIT, DigitReading.UNSURE,
+                                            DigitReading.DIGIT]
+    published = [r for r in readings if r.status == DigitReading.DIGIT]
+    assert [r.digit for r in published] == digits
+    assert readings[1].confidence < 0.9  # the unsure batch, with the reader's confidence
+    # The gate judged the plain mono8 crops alone (no context): a digitness, sure of digits.
+    assert all(0.5 <= r.digitness <= 1.0 for r in published)
     # The same float32 as `digit_confidence` of the same batch, not of another one (the two
     # batches' confidences differ, so a reading paired with the wrong batch would show).
     assert len(set(confidences)) == 2
-    assert [r.confidence for r in readings] == confidences
-    # The header of the crop that completed each published batch: the 3rd and the 9th.
+    assert [r.confidence for r in published] == confidences
+    # The header of the crop that completed each batch: the 3rd, the 6th and the 9th.
     assert [(r.header.frame_id, r.header.stamp.sec, r.header.stamp.nanosec)
             for r in readings] == [('camera_2', 1000, 100_000_000),
+                                   ('camera_5', 1000, 250_000_000),
                                    ('camera_8', 1000, 400_000_000)]
 
 
 @pytest.mark.parametrize('node_class, settings_type, changes', [
     (PreprocessNode, PreprocessSettings,
      dict(threshold=42, roi_size=300, threshold_mode='otsu', normalization='resize')),
-    (ClassifierNode, DecisionSettings, dict(batch_size=3, min_confidence=0.5, batch_timeout=2.0)),
+    (ClassifierNode, DecisionSettings, dict(batch_size=3, min_confidence=0.5, min_digitness=0.3,
+                                            batch_timeout=2.0)),
 ])
 def test_each_setting_of_the_core_is_a_parameter_the_node_takes_live(
         harness, ros_context, node_class, settings_type, changes):
@@ -291,10 +300,15 @@ def test_overlay_shows_the_latest_reading(harness, ros_context):
     assert spin_until(executor, lambda: frames.publish(frame) or shows(
         overlay_showing(None, None)), 10.0)  # no reading yet
     for digit, confidence in [(7, 0.93), (0, 0.51)]:
-        msg = DigitReading(digit=digit, confidence=confidence)
+        msg = DigitReading(status=DigitReading.DIGIT, digit=digit, confidence=confidence)
         expected = overlay_showing(digit, confidence)
         assert spin_until(executor, lambda m=msg, e=expected: readings.publish(m)
                           or frames.publish(frame) or shows(e), 10.0), digit
+    # A silent batch (unsure, or not a digit) is no reading to show: the overlay says none.
+    for status in (DigitReading.UNSURE, DigitReading.NOT_A_DIGIT):
+        msg = DigitReading(status=status, digit=1, confidence=0.6, digitness=0.2)
+        assert spin_until(executor, lambda m=msg: readings.publish(m) or frames.publish(frame)
+                          or shows(overlay_showing(None, None)), 10.0), status
 
 
 def test_image_qos_can_be_overridden_from_parameters(harness, ros_context):
