@@ -10,7 +10,7 @@ def test_batcher_hands_back_every_batch_size_crops_in_order():
     crops = [np.full((28, 28), i, np.uint8) for i in range(7)]
     batches = [b for b in map(batcher.add, crops) if b is not None]
     assert len(batches) == 2
-    assert batches[0].shape == (3, 28, 28)
+    assert len(batches[0]) == 3 and batches[0][0].shape == (28, 28)
     assert [int(b[0, 0]) for b in batches[1]] == [3, 4, 5]
     assert len(batcher) == 1  # the seventh crop waits for the next batch
 
@@ -45,7 +45,7 @@ def test_a_gap_between_crops_starts_a_new_batch():
     assert batcher.add(next_digit[0], stamp=12.0) is None
     assert batcher.add(next_digit[1], stamp=12.1) is None
     batch = batcher.add(next_digit[2], stamp=12.2)
-    assert batch is not None and (batch == 7).all()
+    assert batch is not None and (np.stack(batch) == 7).all()
 
 
 def test_without_max_gap_stamps_do_not_matter():

@@ -1,7 +1,12 @@
-"""Collect crops into batches and turn a batch's predictions into one decision. numpy only."""
+"""Collect crops into batches and turn a batch's predictions into one decision. numpy only.
+
+A frame gives one crop, or a row of them when the digit is one mark of a number
+(core/preprocessing/numbers.py): a batch of rows is read as a number, position by position,
+and its digit is never published alone.
+"""
 
 import time
-from typing import Callable, NamedTuple, Optional
+from typing import Callable, List, NamedTuple, Optional, Tuple
 
 import numpy as np
 
@@ -9,7 +14,8 @@ from digit_recognition.core.patches import as_patches
 
 
 class CropBatcher:
-    """Accumulates crops; hands back a full [batch_size, 28, 28] batch every batch_size crops.
+    """Accumulates crops (or rows of crops: any item); hands back the full batch, a list of
+    batch_size items in order, every batch_size items.
 
     Crops more than max_gap seconds apart (by their capture stamps) do not share a batch:
     the gap means the digit left the view, and a batch must show one digit.
@@ -26,7 +32,7 @@ class CropBatcher:
     def __len__(self):
         return len(self._crops)
 
-    def add(self, crop: np.ndarray, stamp: Optional[float] = None) -> Optional[np.ndarray]:
+    def add(self, crop, stamp: Optional[float] = None) -> Optional[list]:
         """Add one crop (stamp in seconds); return the completed batch, or None while filling."""
         if (self.max_gap is not None and stamp is not None and self._last_stamp is not None
                 and abs(stamp - self._last_stamp) > self.max_gap):
@@ -35,8 +41,7 @@ class CropBatcher:
         self._crops.append(crop)
         if len(self._crops) < self.batch_size:
             return None
-        batch = np.stack(self._crops)
-        self._crops = []
+        batch, self._crops = self._crops, []
         return batch
 
 
@@ -98,8 +103,14 @@ def decide(probabilities: np.ndarray,
     return digit, float(mean[digit])
 
 
-# What a batch came to (Verdict.kind).
+# What a batch came to (Verdict.kind): PART_OF_NUMBER, its frames showed a number (never
+# published as a digit; NumberVerdict says what came of the number).
 DIGIT, UNSURE, NOT_DIGIT, REFUSED = 'digit', 'unsure', 'not_digit', 'refused'
+PART_OF_NUMBER = 'part_of_number'
+# What a number came to (NumberVerdict.kind), beside DIGIT's and the others' meanings per
+# position: NUMBER, every digit sure (publish it); UNSTEADY, the frames of the batch showed
+# different counts of marks; TOO_LONG, more digits than max_number_digits.
+NUMBER, UNSTEADY, TOO_LONG = 'number', 'unsteady', 'too_long'
 
 
 class Verdict(NamedTuple):
@@ -118,6 +129,18 @@ class Verdict(NamedTuple):
     digitness: Optional[float] = None
     reason: str = ''  # why a batch was refused, else ''
     inference_sec: float = 0.0  # the models' time on the batch
+    number: Optional['NumberVerdict'] = None  # PART_OF_NUMBER: the number's verdict
+
+
+class NumberVerdict(NamedTuple):
+    """What the number a batch showed came to."""
+
+    # NUMBER: publish `text`; UNSURE: a digit is under min_confidence; NOT_DIGIT: a mark is
+    # not a digit ("3A"); REFUSED: outputs not probabilities; UNSTEADY; TOO_LONG.
+    kind: str
+    text: str  # the reader's digits left to right ("07" keeps its zero); '' if not read
+    positions: Tuple[Verdict, ...]  # each mark's verdict, left to right; () if not read
+    reason: str = ''
 
 
 def judge(probabilities: np.ndarray, settings: 'DecisionSettings',
@@ -160,6 +183,37 @@ class DecisionSettings(NamedTuple):
     # Seconds between two crops (by capture stamp) that end a batch unfinished: the digit
     # left the view. None: never.
     batch_timeout: Optional[float] = 0.5
+    # Numbers: a row of marks is read as a number (of at most max_number_digits digits);
+    # False: never (a digit that is part of a number is still never published alone).
+    read_numbers: bool = True
+    max_number_digits: int = 6
+
+
+def judge_number(rows: List[np.ndarray], settings: DecisionSettings, decide_positions:
+                 Callable[[np.ndarray], List[Verdict]]) -> NumberVerdict:
+    """The NumberVerdict of a batch whose frames showed rows of marks: rows, one uint8
+    [k, 28, 28, 3] per frame. decide_positions maps the batch's rows stacked [frames, k, ...]
+    to each position's Verdict (judge() over that position's crops).
+
+    A number is published (NUMBER) when every frame showed as many marks, no more than
+    settings.max_number_digits, and every position's verdict is DIGIT.
+    """
+    counts = {len(row) for row in rows}
+    if len(counts) > 1:
+        return NumberVerdict(UNSTEADY, '', (), 'the frames showed '
+                             + ' and '.join(map(str, sorted(counts))) + ' marks')
+    count = counts.pop()
+    if count > settings.max_number_digits:
+        return NumberVerdict(TOO_LONG, '', (), f'{count} marks, more than max_number_digits '
+                             f'{settings.max_number_digits}')
+    positions = tuple(decide_positions(np.stack(rows)))
+    kinds = [position.kind for position in positions]
+    text = ''.join('?' if p.digit is None else str(p.digit) for p in positions)
+    for kind in (REFUSED, NOT_DIGIT, UNSURE):
+        if kind in kinds:
+            return NumberVerdict(kind, text, positions, next(
+                (p.reason for p in positions if p.reason), ''))
+    return NumberVerdict(NUMBER, text, positions)
 
 
 class DigitDecider:
@@ -195,12 +249,33 @@ class DigitDecider:
     def add(self, crop: np.ndarray, stamp_sec: Optional[float] = None) -> Optional[Verdict]:
         """Add one crop, uint8 [28, 28] alone or [28, 28, 3] with its context (its capture
         stamp in seconds); a Verdict once a batch is full."""
-        batch = self._batcher.add(as_patches(crop[None])[0], stamp_sec)
+        return self.add_row(as_patches(crop[None]), stamp_sec)
+
+    def add_row(self, crops: np.ndarray, stamp_sec: Optional[float] = None
+                ) -> Optional[Verdict]:
+        """Add what one frame showed: uint8 [k, 28, 28] crops or [k, 28, 28, 3] crops with
+        their context, left to right: k = 1 a lone digit, more the marks of a number. A
+        Verdict once a batch is full: PART_OF_NUMBER, with the number's, when any frame of
+        it showed a number."""
+        batch = self._batcher.add(as_patches(crops), stamp_sec)
         if batch is None:
             return None
         started = time.perf_counter()
-        probabilities = self._predict_batch(batch[..., 0])
-        digit_probabilities = None if self._gate_batch is None else self._gate_batch(batch)
-        inference_sec = time.perf_counter() - started
-        verdict = judge(probabilities, self.settings, digit_probabilities, self.tolerance)
-        return verdict._replace(inference_sec=inference_sec)
+        if all(len(row) == 1 for row in batch):
+            verdict = self._positions(np.stack(batch))[0]
+        elif not self.settings.read_numbers:
+            verdict = Verdict(PART_OF_NUMBER, None, None)
+        else:
+            number = judge_number(batch, self.settings, self._positions)
+            verdict = Verdict(PART_OF_NUMBER, None, None, number=number)
+        return verdict._replace(inference_sec=time.perf_counter() - started)
+
+    def _positions(self, rows):
+        """Each position's Verdict of rows [frames, k, 28, 28, 3]: one model call for all."""
+        frames, count = rows.shape[:2]
+        patches = rows.reshape(frames * count, *rows.shape[2:])
+        probabilities = self._predict_batch(patches[..., 0])
+        digit_probabilities = None if self._gate_batch is None else self._gate_batch(patches)
+        return [judge(probabilities[k::count], self.settings,
+                      None if digit_probabilities is None else digit_probabilities[k::count],
+                      self.tolerance) for k in range(count)]

@@ -8,6 +8,8 @@ without ROS.
         verdict = reader.read(frame)  # a Verdict once five frames showed a digit, else None
         if verdict is not None and verdict.kind == 'digit':
             print(verdict.digit, verdict.confidence)
+        elif verdict is not None and verdict.number is not None:  # a row of marks
+            print(verdict.number.kind, verdict.number.text)  # 'number', '214'
 
 The same preprocessing (read_frame), context, reader, gate and decision (DigitDecider) as
 the preprocess and classifier nodes, with the same parameters' defaults.
@@ -49,9 +51,9 @@ class FrameReader:
         Verdict when this frame completed one, else None (also for a frame without a
         digit, which the preprocess node does not publish). ValueError for a bad frame."""
         reading = read_frame(frame, self.preprocess)
-        if reading.crop is None:
+        if reading.crop is None:  # no digit, or a number running off the frame
             return None
-        return self.decider.add(reading.patch(), stamp_sec)
+        return self.decider.add_row(reading.patches(), stamp_sec)
 
     def read_all(self, frames: Iterable[np.ndarray]) -> List[Verdict]:
         """The Verdicts of a sequence of frames, in order."""

@@ -10,6 +10,7 @@ from digit_recognition.core.sizes import CROP_SIZE
 
 CONTEXT_CHANNELS = 2  # the digit's ink, the other ink
 PATCH_CHANNELS = 1 + CONTEXT_CHANNELS  # the crop, then its context
+MAX_ROW = 16  # crops side by side in one image at most: the marks of a number
 
 
 def crop_with_context(crop: np.ndarray, context=None) -> np.ndarray:
@@ -35,3 +36,24 @@ def as_patches(crops: np.ndarray) -> np.ndarray:
     patches = np.zeros((*crops.shape, PATCH_CHANNELS), np.uint8)
     patches[..., 0] = crops
     return patches
+
+
+def crops_of_row(image: np.ndarray) -> np.ndarray:
+    """The k crops of a 28 x 28k image (mono8 [28, 28k] or with context [28, 28k, 3]), left
+    to right: [k, 28, 28] or [k, 28, 28, 3]. One crop for 28x28. ValueError otherwise."""
+    image = np.asarray(image)
+    width = image.shape[1] if image.ndim >= 2 else 0
+    if (image.ndim not in (2, 3) or image.shape[0] != CROP_SIZE or width % CROP_SIZE
+            or not 1 <= width // CROP_SIZE <= MAX_ROW
+            or (image.ndim == 3 and image.shape[2] != PATCH_CHANNELS)):
+        raise ValueError(f'crop of shape {image.shape}, expected {CROP_SIZE}x{CROP_SIZE} '
+                         f'(or {CROP_SIZE} x {CROP_SIZE}k: a number of k marks, k at most '
+                         f'{MAX_ROW})')
+    count = width // CROP_SIZE
+    return np.stack([image[:, k * CROP_SIZE:(k + 1) * CROP_SIZE] for k in range(count)])
+
+
+def row_image(patches: np.ndarray) -> np.ndarray:
+    """uint8 [28, 28k, 3]: k crops with their context [k, 28, 28, 3] side by side, as the
+    preprocess node publishes them (crops_of_row's inverse)."""
+    return np.concatenate(list(patches), axis=1)

@@ -27,13 +27,15 @@ from sensor_msgs.msg import CompressedImage, Image
 from digit_recognition.core.image_encodings import (
     CROP_WITH_CONTEXT_ENCODING, image_from_compressed_msg, image_from_msg)
 from digit_recognition.core.overlay import draw_overlay
+from digit_recognition.core.patches import row_image
 from digit_recognition.core.preprocessing import (
     NORMALIZATIONS, PreprocessSettings, read_frame, THRESHOLD_LIMITS, THRESHOLD_MEANINGS,
     THRESHOLD_MODES)
 from digit_recognition.core.sizes import CROP_SIZE
 from digit_recognition.ros.diagnostics import Diagnostics, RateMeter
 from digit_recognition.ros.matched_subscription import MatchedSubscription
-from digit_recognition.ros.messages import digit_reading_type, READING_TOPIC
+from digit_recognition.ros.messages import (digit_reading_type, NUMBER_READING_TOPIC,
+                                            number_reading_type, READING_TOPIC)
 from digit_recognition.ros.parameters import NodeParameters, overridable_qos, ParameterSpec
 from digit_recognition.ros.runner import run_nodes
 from digit_recognition.ros.transport import receive_buffer_warning
@@ -100,8 +102,12 @@ class PreprocessNode(Node):
         self.frames_received = 0
         self.frames_dropped = 0
         self.frames_without_digit = 0
+        self.numbers_cut = 0  # frames whose number ran off the frame: not read
         self.diagnostics = Diagnostics(self, self._report)
         self.create_subscription(digit_reading_type(), READING_TOPIC, self._on_reading, 10)
+        self._latest_number = None  # digit_recognition_msgs/NumberReading
+        self.create_subscription(number_reading_type(), NUMBER_READING_TOPIC,
+                                 self._on_number, 10)
         # Frames are perishable: keep the newest rather than queue stale ones. Reliable or
         # best effort as the camera publishes, unless the params file says (qos_overrides).
         if image_transport == 'raw':
@@ -156,9 +162,11 @@ class PreprocessNode(Node):
             self.diagnostics.error(f'dropped frame: {exc}')
             self.get_logger().warning(f'dropping frame: {exc}', throttle_duration_sec=5.0)
             return
-        if crop is not None:
-            self._publish(self._publisher, reading.patch(), CROP_WITH_CONTEXT_ENCODING,
-                          msg.header)
+        if crop is not None:  # a lone digit, or the marks of a number side by side
+            self._publish(self._publisher, row_image(reading.patches()),
+                          CROP_WITH_CONTEXT_ENCODING, msg.header)
+        elif reading.number_cut:  # a number running off the frame: never read in part
+            self.numbers_cut += 1
         else:  # no digit in view: publish nothing, so nothing is classified
             self.frames_without_digit += 1
         self._recent.append(crop is not None)
@@ -171,12 +179,15 @@ class PreprocessNode(Node):
             self._publish(self._binary_publisher, reading.binary_view(), 'mono8', msg.header)
         if want_overlay:
             found = crop is not None
-            latest = self._latest_reading
-            digit, confidence = ((latest.digit, latest.confidence)
-                                 if found and latest is not None
-                                 and latest.status == latest.DIGIT else (None, None))
+            number = bool(reading.number_boxes)
+            latest = self._latest_number if number else self._latest_reading
+            digit, confidence = None, None
+            if found and latest is not None and latest.status == (
+                    latest.NUMBER if number else latest.DIGIT):  # published, not silent
+                digit, confidence = ((latest.text, min(latest.confidences)) if number
+                                     else (latest.digit, latest.confidence))
             overlay = draw_overlay(frame, reading.roi, found, digit, confidence,
-                                   reading.digit_box)
+                                   reading.digit_box, reading.number_boxes)
             self._publish(self._overlay_publisher, overlay, 'bgr8', msg.header)
 
     def _publish(self, publisher, image, encoding, header):
@@ -191,6 +202,7 @@ class PreprocessNode(Node):
                   'frames received': self.frames_received,
                   'frames dropped': self.frames_dropped,
                   'frames without digit': self.frames_without_digit,
+                  'numbers cut by the frame edge': self.numbers_cut,
                   'threshold_mode': settings.threshold_mode,
                   'threshold': settings.threshold,
                   'ink in the last frame': {None: 'no frame yet', True: 'yes',
@@ -205,6 +217,9 @@ class PreprocessNode(Node):
 
     def _on_reading(self, msg):
         self._latest_reading = msg
+
+    def _on_number(self, msg):
+        self._latest_number = msg
 
 
 class _SettingsChange:

@@ -15,6 +15,7 @@ from .ink import (binarize, cut_ink, DEFAULT_THRESHOLD, DEFAULT_THRESHOLD_MODE, 
                   THRESHOLD_MODES, WIDEST_STROKE)
 from .lines import erase_printed_lines, LINE_LENGTH
 from .normalize import normalize_digit
+from .numbers import find_row
 from digit_recognition.core.sizes import CROP_SIZE, ROI_SIZE
 
 NORMALIZATIONS = ('mnist', 'resize')
@@ -49,11 +50,26 @@ class Reading(NamedTuple):
     # uint8 [28, 28, 2]: the ink around the digit at the ROI's scale (context.py); None
     # without a crop or with the tutorial's `resize`.
     context: Optional[np.ndarray] = None
+    # The digit is one mark of a number (numbers.py): each mark's crop with its context,
+    # uint8 [k, 28, 28, 3] left to right, and its box in the frame; None and () for a lone
+    # digit.
+    number: Optional[np.ndarray] = None
+    number_boxes: Tuple[Box, ...] = ()
+    # The number's row touches the frame's edge: it may go on beyond it, so it is not read
+    # (crop None, the marks' boxes kept for the views).
+    number_cut: bool = False
 
     def patch(self) -> Optional[np.ndarray]:
         """uint8 [28, 28, 3]: the crop and its context, as the classifier reads them (None
         without a crop)."""
         return None if self.crop is None else crop_with_context(self.crop, self.context)
+
+    def patches(self) -> Optional[np.ndarray]:
+        """uint8 [k, 28, 28, 3]: what the preprocess node publishes on digit_crop (side by
+        side): the number's marks, or the lone digit (k = 1); None without a crop."""
+        if self.crop is None:
+            return None
+        return self.number if self.number is not None else self.patch()[None]
 
     def binary_view(self) -> np.ndarray:
         """uint8 image of the searched area (frame pixels) for ~/debug/binary: the chosen
@@ -185,14 +201,34 @@ def read_frame(frame: np.ndarray, settings: PreprocessSettings) -> Reading:
     if digit is None:
         return Reading(crop=None, ink=ink.mask, digit=None, search_box=frame_box,
                        digit_box=None, roi=roi[:3], scale=scale)
+    crop, context, digit_box = _read_mark(frame, digit, ink, box, frame_box, scale, roi_size)
+    reading = Reading(crop=crop, ink=ink.mask, digit=digit, search_box=frame_box,
+                      digit_box=digit_box, roi=roi[:3], scale=scale, context=context)
+    frame_edges = (box[0] == 0, box[1] == 0, box[0] + box[2] == gray.shape[1],
+                   box[1] + box[3] == gray.shape[0])
+    row = find_row(ink.mask, digit, small_roi[2], frame_edges)
+    if len(row.marks) < 2:
+        return reading
+    marks = [_read_mark(frame, mark.mask, ink, box, frame_box, scale, roi_size)
+             for mark in row.marks]
+    boxes = tuple(mark_box for _, _, mark_box in marks)
+    if row.cut:
+        return reading._replace(crop=None, context=None, number_boxes=boxes, number_cut=True)
+    number = np.stack([crop_with_context(crop, context) for crop, context, _ in marks])
+    return reading._replace(number=number, number_boxes=boxes)
+
+
+def _read_mark(frame, mask, ink, box, frame_box, scale, roi_size):
+    """(crop, context, box in the frame) of one mark (the chosen digit, or a mark of its
+    number): bool `mask` of the searched `box` at 1/scale resolution, cut from the frame at
+    full resolution and normalized."""
     if scale == 1:
-        rows = np.flatnonzero(digit.any(axis=1))
-        cols = np.flatnonzero(digit.any(axis=0))
-        digit_ink = digit[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1].astype(np.uint8) * 255
-        digit_box = (box[0] + int(cols[0]), box[1] + int(rows[0]), digit_ink.shape[1],
-                     digit_ink.shape[0])
+        rows = np.flatnonzero(mask.any(axis=1))
+        cols = np.flatnonzero(mask.any(axis=0))
+        mark_ink = mask[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1].astype(np.uint8) * 255
+        mark_box = (box[0] + int(cols[0]), box[1] + int(rows[0]), mark_ink.shape[1],
+                    mark_ink.shape[0])
     else:
-        digit_ink, digit_box = _cut_at_full_resolution(frame, digit, ink, box, scale)
-    return Reading(crop=normalize_digit(digit_ink), ink=ink.mask, digit=digit,
-                   search_box=frame_box, digit_box=digit_box, roi=roi[:3], scale=scale,
-                   context=context_view(ink.mask, digit, frame_box, scale, digit_box, roi_size))
+        mark_ink, mark_box = _cut_at_full_resolution(frame, mask, ink, box, scale)
+    return (normalize_digit(mark_ink), context_view(ink.mask, mask, frame_box, scale, mark_box,
+                                                    roi_size), mark_box)
