@@ -62,6 +62,9 @@ def parse_args(argv):
     parser.add_argument('--blank', type=int, default=500,
                         help='frames per non-digit kind (blank frames, fingers, letters, '
                         'symbols, ...); 0 = none')
+    parser.add_argument('--numbers', type=int, default=200,
+                        help='batches of printed and of handwritten numbers (2-4 digits) read '
+                        'on `number`; 0 = none (default: %(default)s)')
     parser.add_argument('--real', metavar='DIR',
                         help='labelled photos: DIR/labels.csv with path,label,writer')
     parser.add_argument('--compare', metavar='MODEL',
@@ -94,8 +97,8 @@ def parse_args(argv):
                      f'{", ".join([*CONDITIONS, PRINTED])}')
     if not options.strokes or set(options.strokes) - set(STROKES):
         parser.error(f'--strokes must name some of {", ".join(STROKES)}')
-    if options.count < BATCH or options.blank < 0:
-        parser.error(f'--count must be at least {BATCH} and --blank at least 0')
+    if options.count < BATCH or options.blank < 0 or options.numbers < 0:
+        parser.error(f'--count must be at least {BATCH}, --blank and --numbers at least 0')
     if not 0 <= options.min_confidence <= 1 or not 0 <= options.min_digitness <= 1:
         parser.error('--min-confidence and --min-digitness must be 0 to 1')
     options.settings = DECISION._replace(min_confidence=options.min_confidence,

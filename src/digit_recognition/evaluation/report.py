@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 
+from digit_recognition.evaluation.numbers import evaluate_numbers
 from digit_recognition.evaluation.photos import evaluate_photos
 from digit_recognition.evaluation.pipelines import (default_index, GLYPH_KINDS, PRINTED,
                                                     PRINTED_ROW, printed_labels, run_jobs)
@@ -158,6 +159,9 @@ def build_report(options, pipelines, classifiers, test_images, test_labels):
                                                for r in conditions.values()) for p in pipelines},
         non_digits=non_digits, calibration=calibrations, min_confidence_sweep=sweep,
         gate_curve=gate)
+    if options.numbers:
+        report['numbers'] = evaluate_numbers(options, classifiers['CNN'], test_images,
+                                             test_labels)
     report['confusion'] = matrix.tolist()
     report['timing'] = timing
     return report, matrix, misread

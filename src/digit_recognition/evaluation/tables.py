@@ -142,6 +142,13 @@ def print_report(report, pipelines, matrix, timing):
         print(f'\nthe gate, {default.name}: min_digitness swept (digit batches it accepts, all '
               'condition rows; batches of each non-digit kind published):\n')
         print(gate_table(report['gate_curve']))
+    if report.get('numbers'):
+        print(f'\nnumbers of 2-4 digits, {default.name}: published right / wrong / silent on '
+              '`number` (%), and batches where `digit` published one of their digits:\n')
+        print(markdown_table('numbers', ['`number`: right / wrong / silent',
+                                         '`digit` published', 'batches'], [
+            (kind, [outcome_cell(result), percent(result['digit_published']),
+                    str(result['batches'])]) for kind, result in report['numbers'].items()]))
     if 'real' in report:
         sizes, writers = photos_tables(pipelines, report['real'])
         print(f'\n{report["real"]["photos"]} labelled photos from {report["real"]["directory"]}'

@@ -102,7 +102,8 @@ class PreprocessNode(Node):
         self.frames_received = 0
         self.frames_dropped = 0
         self.frames_without_digit = 0
-        self.numbers_cut = 0  # frames whose number ran off the frame: not read
+        # Frames whose number ran off the frame or had digits written joined: not read.
+        self.numbers_unreadable = 0
         self.diagnostics = Diagnostics(self, self._report)
         self.create_subscription(digit_reading_type(), READING_TOPIC, self._on_reading, 10)
         self._latest_number = None  # digit_recognition_msgs/NumberReading
@@ -165,8 +166,8 @@ class PreprocessNode(Node):
         if crop is not None:  # a lone digit, or the marks of a number side by side
             self._publish(self._publisher, row_image(reading.patches()),
                           CROP_WITH_CONTEXT_ENCODING, msg.header)
-        elif reading.number_cut:  # a number running off the frame: never read in part
-            self.numbers_cut += 1
+        elif reading.number_unreadable:  # off the frame, or joined: never read in part
+            self.numbers_unreadable += 1
         else:  # no digit in view: publish nothing, so nothing is classified
             self.frames_without_digit += 1
         self._recent.append(crop is not None)
@@ -202,7 +203,7 @@ class PreprocessNode(Node):
                   'frames received': self.frames_received,
                   'frames dropped': self.frames_dropped,
                   'frames without digit': self.frames_without_digit,
-                  'numbers cut by the frame edge': self.numbers_cut,
+                  'numbers not read (off the frame, joined)': self.numbers_unreadable,
                   'threshold_mode': settings.threshold_mode,
                   'threshold': settings.threshold,
                   'ink in the last frame': {None: 'no frame yet', True: 'yes',

@@ -191,9 +191,10 @@ def render_condition(condition: str, digit: np.ndarray, rng: np.random.Generator
                      variant: Optional[str] = None, frame_size: tuple = FRAME_SIZE,
                      roi_size: int = ROI_SIZE, strokes: str = 'pen',
                      camera_rng: Optional[np.random.Generator] = None) -> tuple:
-    """One camera frame of an MNIST digit under a condition of CONDITIONS.
+    """One camera frame of an MNIST digit (or a number) under a condition of CONDITIONS.
 
-    digit: uint8 [28, 28], white on black. variant: one of CONDITIONS[condition], or None to
+    digit: uint8 [28, 28], white on black; [k, 28, 28]: the digits of a number, drawn side
+    by side (scene.draw_number). variant: one of CONDITIONS[condition], or None to
     let rng choose. strokes: 'pen' redraws the digit's centre line with the scene's pen;
     'mnist' draws MNIST's own strokes scaled up (the writer's own stroke shapes and widths,
     so the redrawing's cost does not cap the measure). camera_rng: the frame's own sensor
@@ -203,7 +204,8 @@ def render_condition(condition: str, digit: np.ndarray, rng: np.random.Generator
     camera_rng state) gives the same frame. ValueError for an unknown
     condition or variant, or a digit that is not a uint8 28x28 image with ink.
     """
-    digit = check_digit(digit)
+    digit = (np.stack([check_digit(glyph) for glyph in digit]) if np.ndim(digit) == 3
+             else check_digit(digit))
     frame_size = check_geometry(frame_size, roi_size)
     if strokes not in STROKES:
         raise ValueError(f'strokes must be one of {STROKES}, got {strokes!r}')

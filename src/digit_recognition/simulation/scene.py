@@ -2,6 +2,7 @@
 condition changes; and the frame the camera forms of it: the sheet, its marks and ink, tilt,
 objects before it, light, camera."""
 
+from dataclasses import replace
 from typing import Optional
 
 import cv2
@@ -14,6 +15,7 @@ from digit_recognition.simulation.scene_types import Scene
 from digit_recognition.simulation.sheet import apply_ink, jitter, PAPERS
 
 GREY_WEIGHTS = np.array([0.114, 0.587, 0.299], np.float32)  # B, G, R, as cv2's BGR2GRAY
+NUMBER_PITCH = (0.8, 1.1)  # a number's digits this many digit heights apart, centre to centre
 
 
 def baseline(rng, frame_size, roi_size, **changes) -> Scene:
@@ -53,17 +55,34 @@ def baseline(rng, frame_size, roi_size, **changes) -> Scene:
     return Scene(**values)
 
 
+def draw_number(sheet: np.ndarray, glyphs: np.ndarray, scene: Scene, rng, roi_size,
+                strokes: str = 'pen') -> None:
+    """The glyphs [k, 28, 28] of a number side by side on one line, each scene.height tall,
+    NUMBER_PITCH heights apart; the row centred where the scene puts the digit (near the
+    ROI's centre when it says anywhere), so a long number runs out of the ROI."""
+    pitch = scene.height * rng.uniform(*NUMBER_PITCH)
+    centre = (np.asarray(scene.offset, float) if scene.offset is not None
+              else rng.uniform(-0.1, 0.1, 2) * roi_size)
+    for k, glyph in enumerate(glyphs):
+        shift = (k - (len(glyphs) - 1) / 2) * pitch
+        draw_digit(sheet, glyph, replace(scene, offset=(centre[0] + shift, centre[1])), rng,
+                   roi_size, strokes)
+
+
 def form_frame(digit: Optional[np.ndarray], scene: Scene, rng, frame_size, roi_size,
                strokes: str = 'pen', camera_rng=None) -> np.ndarray:
     """The frame of a scene: the sheet, its marks and ink, tilt, objects before it, light,
-    camera. digit None: an empty sheet. strokes, camera_rng: see render_condition."""
+    camera. digit None: an empty sheet; [k, 28, 28]: a number (draw_number). strokes,
+    camera_rng: see render_condition."""
     width, height = frame_size
     # Planes [3, H, W]: numpy works fast along whole planes, slowly across a last axis of 3.
     sheet = np.empty((3, height, width), np.float32)
     sheet[:] = np.asarray(scene.paper, np.float32)[:, None, None]
     for coverage, colour in scene.marks:
         apply_ink(sheet, coverage, colour)
-    if digit is not None:
+    if digit is not None and digit.ndim == 3:
+        draw_number(sheet, digit, scene, rng, roi_size, strokes)
+    elif digit is not None:
         draw_digit(sheet, digit, scene, rng, roi_size, strokes)
     if scene.warp is not None:
         sheet = np.stack([cv2.warpPerspective(plane, scene.warp, frame_size,

@@ -21,11 +21,14 @@ from .normalize import stroke_width
 ROW_GAP = 0.8  # the widest gap between two marks of one number
 MARK_HEIGHTS = (0.55, 1.5)  # a mark of the number is this tall against the digit
 MIN_LINE_OVERLAP = 0.6  # of a mark's height, inside the digit's rows (one line of text)
-PIECE_OVERLAP = 0.05  # pieces this close left to right are one mark
+PIECE_OVERLAP = 0.0  # pieces that overlap (or touch) left to right are one mark
 MAX_MARKS = 16  # a row is followed no farther: longer ones are only reported as too long
 # A mark's strokes are this many times broader or narrower than the digit's at most: one pen
 # wrote the number (a finger or a hand's rim beside the digit is far broader).
 STROKE_RATIO = 2.5
+# A mark of a row wider than this (against the digit's height) is digits written joined: the
+# row is not read, as no crop of it would be one digit.
+MAX_MARK_WIDTH = 1.1
 
 
 class Mark(NamedTuple):
@@ -39,7 +42,9 @@ class Row(NamedTuple):
     """The marks of the number the chosen digit belongs to, left to right."""
 
     marks: Tuple[Mark, ...]
-    cut: bool  # a mark touches the edge of the frame: the number may go on beyond it
+    # Not to be read: a mark touches the edge of the frame (the number may go on beyond it),
+    # or a mark is too wide for one digit (digits written joined).
+    unreadable: bool
 
 
 def _pieces_on_the_line(boxes, areas, box, min_area):
@@ -132,7 +137,8 @@ def find_row(ink: np.ndarray, digit: np.ndarray, roi_size: int,
         window = labels[y:y + h, x:x + w]
         mask[y:y + h, x:x + w] = np.isin(window, group)
         row.append(Mark(mask, mark_box))
-    return Row(tuple(row), _touches(row, ink.shape, frame_edges))
+    joined = len(row) > 1 and any(w > MAX_MARK_WIDTH * height for _, (_, _, w, _) in row)
+    return Row(tuple(row), joined or _touches(row, ink.shape, frame_edges))
 
 
 def _touches(row, shape, frame_edges) -> bool:

@@ -55,9 +55,10 @@ class Reading(NamedTuple):
     # digit.
     number: Optional[np.ndarray] = None
     number_boxes: Tuple[Box, ...] = ()
-    # The number's row touches the frame's edge: it may go on beyond it, so it is not read
-    # (crop None, the marks' boxes kept for the views).
-    number_cut: bool = False
+    # The number's row runs off the frame (it may go on beyond it) or has digits written
+    # joined (numbers.Row.unreadable): it is not read (crop None, the marks' boxes kept
+    # for the views).
+    number_unreadable: bool = False
 
     def patch(self) -> Optional[np.ndarray]:
         """uint8 [28, 28, 3]: the crop and its context, as the classifier reads them (None
@@ -212,8 +213,9 @@ def read_frame(frame: np.ndarray, settings: PreprocessSettings) -> Reading:
     marks = [_read_mark(frame, mark.mask, ink, box, frame_box, scale, roi_size)
              for mark in row.marks]
     boxes = tuple(mark_box for _, _, mark_box in marks)
-    if row.cut:
-        return reading._replace(crop=None, context=None, number_boxes=boxes, number_cut=True)
+    if row.unreadable:
+        return reading._replace(crop=None, context=None, number_boxes=boxes,
+                                number_unreadable=True)
     number = np.stack([crop_with_context(crop, context) for crop, context, _ in marks])
     return reading._replace(number=number, number_boxes=boxes)
 
