@@ -72,37 +72,43 @@ def build_cnn(classes=DIGIT_CLASSES):
     return model
 
 
-def build_gate():
-    """The gate: is this a digit at all? ~25k parameters, under 1 M multiply-adds per crop.
+def build_gate(reader):
+    """The gate: is this a digit at all? Reads the crop and the ink around it at the ROI's
+    scale (core.preprocessing.context), uint8 [N, 28, 28, 3], and gives two probabilities:
+    not a digit, a digit.
 
-    It reads the crop and the ink around it at the ROI's scale (core.preprocessing.context),
-    uint8 [N, 28, 28, 3], and gives two probabilities: not a digit, a digit. A 5x5
-    convolution with stride 2 (28 -> 14, 24 channels), then three depthwise-separable blocks
-    (48 channels at 14x14, 64 at 7x7, 96 at 4x4) and a softmax layer.
+    What the crop shows it sees through the reader's own convolutions (a copy of the trained
+    reader up to its features, frozen: what makes a digit a digit, learned from digits
+    alone); what the context shows through a small convnet of its own (a 5x5 convolution
+    with stride 2, 16 channels, then depthwise-separable blocks of 32 and 48 channels at 7x7
+    and 4x4). Both feed a hidden layer of 64 and a softmax: ~25k parameters of its own.
     """
     import_tensorflow()
     import keras  # noqa: PLC0415
     layers = keras.layers
 
-    def normalized(layer):
-        return [layer, layers.BatchNormalization(), layers.ReLU()]
+    def normalized(layer, x):
+        return layers.ReLU()(layers.BatchNormalization()(layer(x)))
 
-    def separable_block(filters, strides=1):
-        return [*normalized(layers.DepthwiseConv2D(3, strides=strides, padding='same',
-                                                   use_bias=False)),
-                *normalized(layers.Conv2D(filters, 1, use_bias=False))]
+    def separable_block(filters, strides, x):
+        x = normalized(layers.DepthwiseConv2D(3, strides=strides, padding='same',
+                                              use_bias=False), x)
+        return normalized(layers.Conv2D(filters, 1, use_bias=False), x)
 
-    model = keras.Sequential([
-        keras.Input(shape=(*IMAGE_SHAPE, PATCH_CHANNELS), dtype='float32'),
-        layers.Rescaling(1.0 / 255.0),
-        *normalized(layers.Conv2D(24, 5, strides=2, padding='same', use_bias=False)),
-        *separable_block(48),
-        *separable_block(64, strides=2),
-        *separable_block(96, strides=2),
-        layers.Flatten(),
-        layers.Dropout(0.3),
-        layers.Dense(GATE_CLASSES, activation='softmax'),
-    ], name='digit_gate')
+    features = keras.Model(reader.inputs, reader.layers[-3].output, name='reader_features')
+    features.trainable = False
+    inputs = keras.Input(shape=(*IMAGE_SHAPE, PATCH_CHANNELS), dtype='float32')
+    crop_features = features(inputs[..., 0])
+    context = layers.Rescaling(1.0 / 255.0)(inputs[..., 1:])
+    context = normalized(layers.Conv2D(16, 5, strides=2, padding='same', use_bias=False),
+                         context)
+    context = separable_block(32, 2, context)
+    context = separable_block(48, 2, context)
+    x = layers.Concatenate()([crop_features, layers.Flatten()(context)])
+    x = layers.Dropout(0.3)(x)
+    x = layers.Dense(64, activation='relu')(x)
+    outputs = layers.Dense(GATE_CLASSES, activation='softmax')(x)
+    model = keras.Model(inputs, outputs, name='digit_gate')
     model.compile(optimizer='adam', loss='sparse_categorical_crossentropy',
                   metrics=['accuracy'])
     return model

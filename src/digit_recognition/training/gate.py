@@ -22,7 +22,7 @@ import time
 
 import numpy as np
 
-from digit_recognition.core.model import gate_file, quantized_twin
+from digit_recognition.core.model import gate_file, load_classifier, quantized_twin
 from digit_recognition.core.patches import as_patches
 from digit_recognition.core.preprocessing import PreprocessSettings, read_frame
 
@@ -166,7 +166,7 @@ def train_gate(options, training, calibration, share, workers):
     held = order[:int(VALIDATION_SHARE * len(order))]
     fit = order[len(held):]
     set_random_seed(options.seed + 1)
-    model = build_gate()
+    model = build_gate(load_classifier(options.output, 'keras').model)
     use_cosine_learning_rate(model, LEARNING_RATE, EPOCHS * -(-len(fit) // BATCH_SIZE))
     # Both answers cost the same: the classes weigh alike whatever their counts.
     counts = np.bincount(labels[fit], minlength=2)
