@@ -54,8 +54,10 @@ $(MSGS_STAMP): $(STAMP) $(MSGS)/CMakeLists.txt $(MSGS)/package.xml $(wildcard $(
 	cmake --install $(MSGS_BUILD)
 	touch $(MSGS_STAMP)
 
+# The digits sample, then numbers beside digits.
 demo: $(MSGS_STAMP)
 	$(RUN) $(BIN)/demo --params-file config/params.yaml --source samples/digits.mp4
+	$(RUN) $(BIN)/demo --params-file config/params.yaml --source samples/numbers.mp4
 
 # The linters: ruff (ruff.toml), pycodestyle for continuation lines (setup.cfg) and the layers'
 # import contracts (.importlinter).

@@ -9,7 +9,7 @@ from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.parameter_client import AsyncParameterClient
 from sensor_msgs.msg import Image
-from std_msgs.msg import Float32, Int32
+from std_msgs.msg import Float32, Int32, String
 
 from conftest import spin_until
 from digit_recognition.core.decision import DecisionSettings
@@ -17,11 +17,12 @@ from digit_recognition.core.overlay import draw_overlay
 from digit_recognition.core.preprocessing import PreprocessSettings, read_frame
 from digit_recognition.nodes.classifier_node import ClassifierNode
 from digit_recognition.nodes.preprocess_node import PreprocessNode
-from digit_recognition.ros.messages import digit_reading_type
+from digit_recognition.ros.messages import digit_reading_type, number_reading_type
 
 pytestmark = pytest.mark.slow  # nodes on DDS in this process
 
 DigitReading = digit_reading_type()
+NumberReading = number_reading_type()
 
 BRIDGE = CvBridge()
 
@@ -195,11 +196,42 @@ def test_each_reading_carries_its_batch_digit_confidence_and_crop_header(
                                    ('camera_8', 1000, 400_000_000)]
 
 
+def test_a_number_is_published_whole_on_number_and_never_on_digit(
+        harness, ros_context, mnist_sample):
+    executor, tester, add = harness
+    add(ClassifierNode(context=ros_context))
+    digits, numbers, readings, number_readings = [], [], [], []
+    tester.create_subscription(Int32, 'digit', lambda m: digits.append(m.data), 10)
+    tester.create_subscription(String, 'number', lambda m: numbers.append(m.data), 10)
+    tester.create_subscription(DigitReading, 'digit_reading', readings.append, 10)
+    tester.create_subscription(NumberReading, 'number_reading', number_readings.append, 10)
+    crops = tester.create_publisher(Image, 'digit_crop', 10)
+    assert spin_until(executor, lambda: crops.get_subscription_count() > 0, 5.0)
+
+    images, labels = mnist_sample
+    # "07" as two plain crops side by side (28x56 mono8), five frames; then a lone 7 (28x28),
+    # five frames: a lone digit is published on both topics.
+    zero, seven = images[labels == 0][0], images[labels == 7][0]
+    for crop in [np.hstack([zero, seven])] * 5 + [seven] * 5:
+        crops.publish(BRIDGE.cv2_to_imgmsg(np.ascontiguousarray(crop), encoding='mono8'))
+        spin_until(executor, lambda: False, 0.05)
+    assert spin_until(executor, lambda: len(number_readings) >= 2 and len(numbers) >= 2, 10.0)
+    spin_until(executor, lambda: False, 0.3)
+    assert numbers == ['07', '7']  # the zero kept
+    assert digits == [7]  # the lone 7 only: never the 0 or the 7 of "07"
+    assert [r.status for r in readings] == [DigitReading.PART_OF_NUMBER, DigitReading.DIGIT]
+    first = number_readings[0]
+    assert first.status == NumberReading.NUMBER and first.text == '07'
+    assert len(first.confidences) == 2 and min(first.confidences) >= 0.9
+    assert len(first.digitness) == 2
+
+
 @pytest.mark.parametrize('node_class, settings_type, changes', [
     (PreprocessNode, PreprocessSettings,
      dict(threshold=42, roi_size=300, threshold_mode='otsu', normalization='resize')),
     (ClassifierNode, DecisionSettings, dict(batch_size=3, min_confidence=0.5, min_digitness=0.3,
-                                            batch_timeout=2.0)),
+                                            batch_timeout=2.0, read_numbers=False,
+                                            max_number_digits=4)),
 ])
 def test_each_setting_of_the_core_is_a_parameter_the_node_takes_live(
         harness, ros_context, node_class, settings_type, changes):

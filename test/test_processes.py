@@ -134,19 +134,22 @@ def test_a_bad_params_file_value_is_one_error_line_and_a_non_zero_exit(tmp_path)
     assert len(errors) == 1 and 'threshold' in errors[0], result.stderr
 
 
-def test_demo_reads_the_sample_video(tmp_path):
-    """What `make demo` runs: the pipeline in its own process, a controller in this one."""
+@pytest.mark.parametrize('sample', ['digits', 'numbers'])
+def test_demo_reads_the_sample_videos(tmp_path, sample):
+    """What `make demo` runs: the pipeline in its own process, a controller in this one; the
+    digits sample, then numbers beside digits (a number is read whole, never a digit of it)."""
     result = subprocess.run(
         [str(executable('demo')), '--params-file', str(PARAMS_FILE),
-         '--source', str(REPO / 'samples' / 'digits.mp4')],
+         '--source', str(REPO / 'samples' / f'{sample}.mp4')],
         capture_output=True, text=True, timeout=120, cwd=tmp_path,
         env={**os.environ, 'PYTHONUNBUFFERED': '1'})
     assert result.returncode == 0, result.stdout + result.stderr
-    expected = (REPO / 'samples' / 'digits.txt').read_text().split()
+    expected = (REPO / 'samples' / f'{sample}.txt').read_text().split()
     printed = [line.split()[1] for line in result.stdout.splitlines()
-               if line.startswith('digit ')]
+               if line.startswith(('digit ', 'number '))]
     assert collapse_repeats(printed) == expected, result.stdout
-    assert f'written on the paper:   {" ".join(expected)}' in result.stdout
+    assert f'in view: {" ".join(expected)}' in result.stdout
+    assert f'written on the paper: {" ".join(expected)}' in result.stdout
 
 
 @pytest.mark.parametrize('program', ['preprocess_node', 'classifier_node'])

@@ -1,4 +1,5 @@
-"""demo: run the pipeline on a video and print each digit as a robot controller receives it.
+"""demo: run the pipeline on a video and print each digit and number as a robot controller
+receives it.
 
 Runs the camera, preprocess and classifier nodes as `pipeline` does (frames travel over DDS),
 with a controller node in the same process listening on `digit_reading`, and
@@ -16,26 +17,46 @@ from rclpy.node import Node
 from digit_recognition.nodes.camera_node import CameraNode
 from digit_recognition.nodes.classifier_node import ClassifierNode
 from digit_recognition.nodes.preprocess_node import PreprocessNode
-from digit_recognition.ros.messages import digit_reading_type, READING_TOPIC
+from digit_recognition.ros.messages import (digit_reading_type, NUMBER_READING_TOPIC,
+                                            number_reading_type, READING_TOPIC)
 from digit_recognition.ros.runner import run_nodes
 
 
 class DigitListener(Node):
-    """What a robot controller sees: each batch's `digit_reading`."""
+    """What a robot controller sees: each batch's `digit_reading` and `number_reading`."""
 
     def __init__(self):
         super().__init__('demo_controller')
-        self.readings = []  # (digit, confidence) of each published reading, in order
+        # (capture stamp, text) of each published digit or number, in the order heard
+        self.readings = []
         self.create_subscription(digit_reading_type(), READING_TOPIC, self._on_reading, 10)
+        self.create_subscription(number_reading_type(), NUMBER_READING_TOPIC, self._on_number,
+                                 10)
 
     def _on_reading(self, msg):
+        if msg.status == msg.PART_OF_NUMBER:
+            return  # number_reading says what came of it
         if msg.status != msg.DIGIT:  # silent: say why, as an operator would see it
             why = 'not a digit' if msg.status == msg.NOT_A_DIGIT else 'unsure'
             print(f'silent: {why} (reader {msg.digit} at {msg.confidence:.2f}, '
                   f'digitness {msg.digitness:.2f})', flush=True)
             return
-        self.readings.append((msg.digit, msg.confidence))
+        self.readings.append((_stamp(msg), str(msg.digit)))
         print(f'digit {msg.digit}  confidence {msg.confidence:.3f}', flush=True)
+
+    def _on_number(self, msg):
+        if len(msg.confidences) < 2:
+            return  # a lone digit: digit_reading says it
+        if msg.status != msg.NUMBER:
+            print(f'silent: number {msg.text or "?"} not read (status {msg.status})',
+                  flush=True)
+            return
+        self.readings.append((_stamp(msg), msg.text))
+        print(f'number {msg.text}  confidence {min(msg.confidences):.3f}', flush=True)
+
+
+def _stamp(msg):
+    return msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
 
 
 def collapse_repeats(digits):
@@ -69,13 +90,14 @@ def main(argv=None):
     if not controllers:
         return returncode
     listener = controllers[0]
-    digits = [digit for digit, _ in listener.readings]
-    print(f'\n{len(digits)} batches -> digits in view: '
-          f'{" ".join(map(str, collapse_repeats(digits))) or "none"}')
+    # A batch's digit_reading and number_reading may arrive in either order: by stamp.
+    digits = [text for _, text in sorted(listener.readings)]
+    print(f'\n{len(digits)} batches -> in view: '
+          f'{" ".join(collapse_repeats(digits)) or "none"}')
     expected_file = Path(options.source).with_suffix('.txt')
     if expected_file.is_file():
         expected = expected_file.read_text().split()
-        print(f'written on the paper:   {" ".join(expected)}')
+        print(f'written on the paper: {" ".join(expected)}')
     if returncode:
         return returncode
     return 0 if digits else 1
