@@ -54,7 +54,7 @@ def faint_digit(images, seed=3, contrast=0.25):
     """A bgr8 640x480 frame of a digit of the MNIST sample (images[3]) drawn `contrast` times
     as dark as render_frame draws it: at 0.25, faint pencil, about 40 grey levels under the
     paper's 200."""
-    from digit_recognition.training.synthetic_frames import render_frame
+    from digit_recognition.simulation.synthetic_frames import render_frame
     return render_frame(images[3], digit_size=160, rng=np.random.default_rng(seed),
                         contrast=contrast)
 

@@ -33,7 +33,7 @@ def classifier():
 
 
 # Plain shapes as polylines on a unit square (x right, y down), the way people write them
-# on a card; drawn by OpenCV here, not by training's generator (training/drawn_digits.py).
+# on a card; drawn by OpenCV here, not by training's generator (simulation/drawn_digits.py).
 PLAIN = {
     'lone stroke 1': (1, [[(0.5, 0.0), (0.5, 1.0)]]),
     'slanted lone stroke 1': (1, [[(0.62, 0.0), (0.42, 1.0)]]),

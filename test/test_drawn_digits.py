@@ -6,7 +6,7 @@ import matplotlib
 import numpy as np
 import pytest
 
-from digit_recognition.training import drawn_digits
+from digit_recognition.simulation import drawn_digits
 
 FONT_FOLDER = Path(matplotlib.get_data_path()) / 'fonts' / 'ttf'
 

@@ -14,7 +14,7 @@ from std_msgs.msg import Int32
 from conftest import launch_command, REPO, spin_until, start, stop
 from digit_recognition.operator_tools.demo import collapse_repeats
 from digit_recognition.core.sources import read_video_frames
-from digit_recognition.training.synthetic_frames import blank_frame, render_frame
+from digit_recognition.simulation.synthetic_frames import blank_frame, render_frame
 
 CONTROLLER = REPO / 'examples' / 'digit_controller.py'
 SAMPLE_DIGITS = [int(d) for d in (REPO / 'samples' / 'digits.txt').read_text().split()]

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from digit_recognition.training import negatives
+from digit_recognition.simulation import negatives
 from digit_recognition.training.mined_crops import mine_blank_crops
 
 GENERATORS = {**negatives.SYMBOLS, 'hershey_letter': negatives.hershey_letter,

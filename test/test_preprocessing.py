@@ -10,7 +10,7 @@ from digit_recognition.core.preprocessing import (
     PreprocessSettings, read_frame, stroke_width, THRESHOLD_MODES, to_gray)
 from digit_recognition.core.preprocessing.ink import percent_of
 from digit_recognition.simulation.conditions import CONDITIONS, render_condition
-from digit_recognition.training.synthetic_frames import blank_frame, render_frame
+from digit_recognition.simulation.synthetic_frames import blank_frame, render_frame
 
 
 def reading_of(frame, threshold, roi_size, threshold_mode=DEFAULT_THRESHOLD_MODE,

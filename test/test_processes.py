@@ -14,7 +14,7 @@ from std_msgs.msg import Int32
 
 from conftest import executable, launch_command, PARAMS_FILE, REPO, spin_until, start, stop
 from digit_recognition.operator_tools.demo import collapse_repeats
-from digit_recognition.training.synthetic_frames import blank_frame, render_frame
+from digit_recognition.simulation.synthetic_frames import blank_frame, render_frame
 
 pytestmark = pytest.mark.slow  # launched processes on DDS
 

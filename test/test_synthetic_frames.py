@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from digit_recognition.training.synthetic_frames import blank_frame, render_frame
+from digit_recognition.simulation.synthetic_frames import blank_frame, render_frame
 
 ROI = 200  # the tutorial's centred region of interest, and the digit size the sample video uses
 

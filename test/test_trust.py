@@ -13,7 +13,7 @@ import pytest
 
 from digit_recognition.core.decision import DecisionSettings
 from digit_recognition.core.model import load_models
-from digit_recognition.training import negatives
+from digit_recognition.simulation import negatives
 from digit_recognition.simulation.conditions import render_condition
 from helpers_reading import told
 

@@ -32,7 +32,7 @@ from digit_recognition.core.preprocessing import THRESHOLD_MEANINGS, THRESHOLD_M
 from digit_recognition.operator_tools.viewer.view import (
     crop_path, parent_namespace, resolve_node_name, Status, ThresholdSync, TITLE, to_ppm,
     ViewerState)
-from digit_recognition.training.synthetic_frames import render_frame
+from digit_recognition.simulation.synthetic_frames import render_frame
 
 NAMESPACE = '/viewer_test'
 X_TOOLS = ('Xvfb', 'xdotool', 'import')

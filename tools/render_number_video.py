@@ -22,7 +22,7 @@ from digit_recognition.core.decision import DIGIT, NUMBER
 from digit_recognition.core.frame_reader import FrameReader
 from digit_recognition.core.sources import read_video_frames
 from digit_recognition.simulation.conditions import render_condition
-from digit_recognition.training.drawn_digits import truetype_digit
+from digit_recognition.simulation.drawn_digits import truetype_digit
 from digit_recognition.training.mnist import load_mnist
 
 REPO = Path(__file__).resolve().parents[1]

@@ -25,7 +25,7 @@ from digit_recognition.core.preprocessing import (
 from digit_recognition.core.sizes import CROP_SIZE, FRAME_SIZE
 from digit_recognition.core.sources import read_video_frames
 from digit_recognition.training.mnist import load_mnist
-from digit_recognition.training.synthetic_frames import render_frame, ROI_SIZE
+from digit_recognition.simulation.synthetic_frames import render_frame, ROI_SIZE
 
 REPO = Path(__file__).resolve().parents[1]
 FPS = 20

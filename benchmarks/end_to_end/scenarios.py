@@ -11,7 +11,7 @@ from digit_recognition.core.model import TUTORIAL_MODEL
 from digit_recognition.core.preprocessing import PreprocessSettings, read_frame
 from digit_recognition.core.sources import read_video_frames
 from digit_recognition.simulation.conditions import CONDITIONS, render_condition
-from digit_recognition.training.synthetic_frames import blank_frame
+from digit_recognition.simulation.synthetic_frames import blank_frame
 
 LEAD_SECONDS = 3.0  # empty paper first: whoever listens has matched before the first crop
 MAX_FRAMERATE = 240.0  # the camera node's highest framerate parameter

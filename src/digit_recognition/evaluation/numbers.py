@@ -17,7 +17,7 @@ from digit_recognition.core.preprocessing import PreprocessSettings, read_frame
 from digit_recognition.evaluation.pipelines import frame_rng
 from digit_recognition.evaluation.scoring import BATCH, CURVE_THRESHOLDS
 from digit_recognition.simulation.conditions import CONDITIONS, render_condition
-from digit_recognition.training.drawn_digits import HELD_OUT_FACES, truetype_digit
+from digit_recognition.simulation.drawn_digits import HELD_OUT_FACES, truetype_digit
 
 NUMBER_DIGITS = (2, 4)  # digits of a number, fewest and most
 PRINTED, HANDWRITTEN = 'numbers, printed (unseen typefaces)', 'numbers, handwritten (MNIST test)'

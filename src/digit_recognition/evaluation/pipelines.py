@@ -14,8 +14,8 @@ from digit_recognition.core.sizes import CROP_SIZE
 from digit_recognition.evaluation.scoring import BATCH
 from digit_recognition.simulation.blanks import BLANK_KINDS, render_blank
 from digit_recognition.simulation.conditions import CONDITIONS, render_condition
-from digit_recognition.training import negatives
-from digit_recognition.training.drawn_digits import held_out_printed_digit
+from digit_recognition.simulation import negatives
+from digit_recognition.simulation.drawn_digits import held_out_printed_digit
 
 TUTORIAL_THRESHOLD = 100
 # Non-digits drawn on paper, each batch under a condition drawn at random (negatives.py).

@@ -4,7 +4,7 @@ photos, the min_confidence sweep, the models alone, the confusion matrix and tim
 from digit_recognition.evaluation.photos import PHOTO_SIZES
 from digit_recognition.evaluation.pipelines import default_index
 from digit_recognition.evaluation.scoring import BATCH
-from digit_recognition.training.synthetic_frames import ROI_SIZE
+from digit_recognition.simulation.synthetic_frames import ROI_SIZE
 
 
 def format_confusion(matrix):

@@ -16,7 +16,7 @@ import numpy as np
 from digit_recognition.core.preprocessing import (
     find_digit_ink, normalize_digit, PreprocessSettings, read_frame)
 from digit_recognition.core.preprocessing.lines import LINE_ERASE_WIDTH, THICKER_THAN_A_LINE
-from digit_recognition.training.synthetic_frames import ROI_SIZE
+from digit_recognition.simulation.synthetic_frames import ROI_SIZE
 
 DIGIT_HEIGHTS = (35, 260)  # pixels: far away to held close (drawn log-uniformly)
 TILT = 0.3  # perspective: the far edge of the sheet up to 30 % shorter than the near one

@@ -57,7 +57,7 @@ def calibration_batches(digits, labels, glyph_count, seed, workers=1):
     """(crops with context [N, 28, 28, 3], batch index [N], batch labels [B]): each digit in
     every condition and variant in turn, strokes alternating, then `glyph_count` non-digit
     glyphs (labelled NOT_A_DIGIT)."""
-    from digit_recognition.training import negatives  # noqa: PLC0415
+    from digit_recognition.simulation import negatives  # noqa: PLC0415
     from digit_recognition.simulation.conditions import CONDITIONS, STROKES  # noqa: PLC0415
 
     cases = [(condition, variant) for condition, variants in CONDITIONS.items()

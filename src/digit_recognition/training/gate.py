@@ -77,9 +77,10 @@ def render_material(digits, seed, share, workers, cache=None):
     (names, for the report)) of the gate's training material; seeded. Each part is read
     from `cache` (a folder; None: always rendered) when it was rendered there before with
     the same seed and share, and saved there otherwise."""
-    from digit_recognition.training import mined_crops, negatives  # noqa: PLC0415
+    from digit_recognition.simulation import negatives  # noqa: PLC0415
+    from digit_recognition.training import mined_crops  # noqa: PLC0415
     from digit_recognition.training.augmentation import augment_in_parallel  # noqa: PLC0415
-    from digit_recognition.training.drawn_digits import drawn_digits  # noqa: PLC0415
+    from digit_recognition.simulation.drawn_digits import drawn_digits  # noqa: PLC0415
 
     def count(n):
         return max(1, int(n * share))

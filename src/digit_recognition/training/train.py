@@ -125,7 +125,7 @@ def add_drawn_digits(images, labels, count, seed, workers):
     """The training set plus `count` printed and plain drawn digits (drawn_digits.py), each
     as a camera-like and a jittered copy, a quarter also in simulated camera frames."""
     from digit_recognition.training.augmentation import augment_batch, augment_in_parallel  # noqa: PLC0415
-    from digit_recognition.training.drawn_digits import drawn_digits  # noqa: PLC0415
+    from digit_recognition.simulation.drawn_digits import drawn_digits  # noqa: PLC0415
     print(f'drawing {count} printed and plain digits...', flush=True)
     glyphs, digits = drawn_digits(count, seed + 300)
     with ProcessPoolExecutor(workers) as pool:

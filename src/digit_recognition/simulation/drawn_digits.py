@@ -15,7 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from digit_recognition.training.negatives import (_arc, _draw, _finish, _hand_warp, CANVAS,
+from digit_recognition.simulation.negatives import (_arc, _draw, _finish, _hand_warp, CANVAS,
                                                   hershey_text)
 
 DIGITS = '0123456789'
