@@ -309,7 +309,7 @@ def untrained_gate(tmp_path_factory):
     from digit_recognition.training.export import save_for_inference
     path = tmp_path_factory.mktemp('gate') / 'gate.keras'
     with contextlib.redirect_stdout(io.StringIO()):
-        save_for_inference(build_gate(), path)
+        save_for_inference(build_gate(load_classifier().model), path)
     return path
 
 

@@ -49,6 +49,19 @@ def test_a_number_running_out_of_the_roi_is_read_whole():
     assert reading.number is not None and len(reading.number) == 6
 
 
+def test_the_outer_digits_of_a_number_beyond_the_searched_area_are_read_too():
+    # The searched area is the ROI and a quarter of it around (x 170-470 here): the "5" lies
+    # wholly outside it, touching nothing that runs out of it. Read from the searched area
+    # alone, this was "270", published as a number with full confidence.
+    frame = np.full((480, 640, 3), 205, np.uint8)
+    for digit, x in zip('5270', (105, 205, 305, 405)):
+        cv2.putText(frame, digit, (x, 276), cv2.FONT_HERSHEY_SIMPLEX, 3.0, (40, 40, 40), 6,
+                    cv2.LINE_AA)
+    reading = read_frame(frame, PreprocessSettings())
+    assert reading.number is not None and len(reading.number) == 4
+    assert reading.number_boxes[0][0] < 170
+
+
 def test_a_number_cut_by_the_frame_edge_is_not_read():
     reading = read_frame(printed('5317294', scale=3.4, x=240), PreprocessSettings())
     assert reading.number_unreadable and reading.crop is None and reading.patches() is None

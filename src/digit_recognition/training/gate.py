@@ -30,9 +30,9 @@ from digit_recognition.core.preprocessing import PreprocessSettings, read_frame
 FRAME_DIGITS = 12000  # MNIST training digits in camera frames
 FRAME_DRAWN = 4000  # drawn digits in camera frames
 FRAME_GLYPHS = 10000  # non-digit glyphs in camera frames
-CROP_ONLY_DIGITS = 6000  # camera-like crops without context (MNIST and drawn, 3:1)
-CROP_ONLY_GLYPHS = 4000
-EPOCHS = 12
+CROP_ONLY_DIGITS = 20000  # camera-like crops without context (MNIST and drawn, 3:1)
+CROP_ONLY_GLYPHS = 16000
+EPOCHS = 15
 BATCH_SIZE = 128
 LEARNING_RATE = 3e-3
 VALIDATION_SHARE = 0.1  # of the rendered material, held out of fitting to report on
@@ -90,23 +90,32 @@ def render_material(digits, seed, share, workers, cache=None):
                               replace=False)]
     drawn, _ = drawn_digits(count(FRAME_DRAWN), seed + 501)
     glyphs = negatives.glyphs('mixed', count(FRAME_GLYPHS), seed + 502)
-    crop_digits = np.concatenate([mnist[:count(CROP_ONLY_DIGITS) * 3 // 4],
-                                  drawn[:count(CROP_ONLY_DIGITS) // 4]])
-    makers = {
-        'digits in frames': (DIGIT, lambda: frame_patches(mnist, seed + 510, workers)[0]),
-        'drawn digits in frames': (DIGIT, lambda: frame_patches(drawn, seed + 511, workers)[0]),
-        'glyphs in frames': (NOT_A_DIGIT, lambda: frame_patches(glyphs, seed + 512, workers)[0]),
-        'mined from digit-free frames': (NOT_A_DIGIT, lambda: mined_crops.mine_blank_crops(
+    # The crops alone: other digits and glyphs, drawn for them.
+    alone_mnist = digits[rng.choice(len(digits), min(len(digits),
+                                                     count(CROP_ONLY_DIGITS) * 3 // 4),
+                                    replace=False)]
+    alone_drawn, _ = drawn_digits(count(CROP_ONLY_DIGITS) // 4, seed + 503)
+    alone_glyphs = negatives.glyphs('mixed', count(CROP_ONLY_GLYPHS), seed + 504)
+    makers = {  # name: (label, how many, how made)
+        'digits in frames': (DIGIT, len(mnist),
+                             lambda: frame_patches(mnist, seed + 510, workers)[0]),
+        'drawn digits in frames': (DIGIT, len(drawn),
+                                   lambda: frame_patches(drawn, seed + 511, workers)[0]),
+        'glyphs in frames': (NOT_A_DIGIT, len(glyphs),
+                             lambda: frame_patches(glyphs, seed + 512, workers)[0]),
+        'mined from digit-free frames': (NOT_A_DIGIT, share, lambda: mined_crops.mine_blank_crops(
             seed + 520, share, workers)),
-        'digits, crop alone': (DIGIT, lambda: as_patches(augment_in_parallel(
-            crop_digits, 'camera-like', seed + 530, workers))),
-        'glyphs, crop alone': (NOT_A_DIGIT, lambda: as_patches(augment_in_parallel(
-            glyphs[:count(CROP_ONLY_GLYPHS)], 'camera-like', seed + 531, workers))),
+        'digits, crop alone': (DIGIT, len(alone_mnist) + len(alone_drawn),
+                               lambda: as_patches(augment_in_parallel(
+                                   np.concatenate([alone_mnist, alone_drawn]), 'camera-like',
+                                   seed + 530, workers))),
+        'glyphs, crop alone': (NOT_A_DIGIT, len(alone_glyphs), lambda: as_patches(
+            augment_in_parallel(alone_glyphs, 'camera-like', seed + 531, workers))),
     }
     parts = {}
-    for name, (label, make) in makers.items():
+    for name, (label, size, make) in makers.items():
         path = None if cache is None else Path(cache) / (
-            f'gate_seed{seed}_{share:.4f}_{name.replace(" ", "_").replace(",", "")}.npy')
+            f'gate_seed{seed}_{name.replace(" ", "_").replace(",", "")}_{size}.npy')
         if path is not None and path.is_file():
             parts[name] = (np.load(path), label)
             continue

@@ -21,7 +21,7 @@ from .normalize import stroke_width
 ROW_GAP = 0.8  # the widest gap between two marks of one number
 MARK_HEIGHTS = (0.55, 1.5)  # a mark of the number is this tall against the digit
 MIN_LINE_OVERLAP = 0.6  # of a mark's height, inside the digit's rows (one line of text)
-PIECE_OVERLAP = 0.0  # pieces that overlap (or touch) left to right are one mark
+PIECE_OVERLAP = 0.0  # pieces that overlap left to right are one mark (side by side: two)
 MAX_MARKS = 16  # a row is followed no farther: longer ones are only reported as too long
 # A mark's strokes are this many times broader or narrower than the digit's at most: one pen
 # wrote the number (a finger or a hand's rim beside the digit is far broader).
@@ -62,11 +62,12 @@ def _pieces_on_the_line(boxes, areas, box, min_area):
 
 
 def _group_into_marks(pieces, boxes, tolerance):
-    """Lists of piece indices, each a mark: pieces that overlap left to right, by left edge."""
+    """Lists of piece indices, each a mark: pieces that overlap left to right (by more than
+    -tolerance), by left edge."""
     marks, right = [], None
     for index in sorted(pieces, key=lambda i: boxes[i][0]):
         x, _, w, _ = boxes[index]
-        if marks and x <= right + tolerance:
+        if marks and x < right + tolerance:
             marks[-1].append(index)
             right = max(right, x + w)
         else:
@@ -149,3 +150,14 @@ def _touches(row, shape, frame_edges) -> bool:
                 or (frame_edges[2] and x + w >= width) or (frame_edges[3] and y + h >= height)):
             return True
     return False
+
+
+def reaches_box_edge(row: Row, box, frame_shape) -> bool:
+    """Whether the row's first or last mark lies within ROW_GAP of its height of a side of
+    the searched `box` (left, top, width, height, in the row's pixels) that is not the
+    frame's: a next mark of the number could lie beyond it, unsearched."""
+    x, _, width, _ = box
+    first, last = row.marks[0].box, row.marks[-1].box
+    reach = ROW_GAP * max(mark.box[3] for mark in row.marks)
+    return ((x > 0 and first[0] <= reach)
+            or (x + width < frame_shape[1] and last[0] + last[2] >= width - reach))

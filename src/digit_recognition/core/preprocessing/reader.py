@@ -15,7 +15,7 @@ from .ink import (binarize, cut_ink, DEFAULT_THRESHOLD, DEFAULT_THRESHOLD_MODE, 
                   THRESHOLD_MODES, WIDEST_STROKE)
 from .lines import erase_printed_lines, LINE_LENGTH
 from .normalize import normalize_digit
-from .numbers import find_row
+from .numbers import find_row, reaches_box_edge
 from digit_recognition.core.sizes import CROP_SIZE, ROI_SIZE
 
 NORMALIZATIONS = ('mnist', 'resize')
@@ -205,9 +205,21 @@ def read_frame(frame: np.ndarray, settings: PreprocessSettings) -> Reading:
     crop, context, digit_box = _read_mark(frame, digit, ink, box, frame_box, scale, roi_size)
     reading = Reading(crop=crop, ink=ink.mask, digit=digit, search_box=frame_box,
                       digit_box=digit_box, roi=roi[:3], scale=scale, context=context)
-    frame_edges = (box[0] == 0, box[1] == 0, box[0] + box[2] == gray.shape[1],
-                   box[1] + box[3] == gray.shape[0])
-    row = find_row(ink.mask, digit, small_roi[2], frame_edges)
+    row = find_row(ink.mask, digit, small_roi[2], _frame_edges(box, gray.shape))
+    if reaches_box_edge(row, box, gray.shape):
+        # The row may go on outside the searched area (a number's outer digits): follow it
+        # in the whole frame. Kept only when it is a number there: a lone digit is read from
+        # the searched area as always.
+        whole = (0, 0, gray.shape[1], gray.shape[0])
+        whole_ink, whole_digit = _search(gray, whole, (*small_roi, small_roi[2]), threshold,
+                                         threshold_mode, small_roi[2], gray.shape, scale)
+        if whole_digit is not None:
+            whole_row = find_row(whole_ink.mask, whole_digit, small_roi[2],
+                                 _frame_edges(whole, gray.shape))
+            if len(whole_row.marks) >= 2:
+                box, ink, digit, row = whole, whole_ink, whole_digit, whole_row
+                frame_box = tuple(v * scale for v in box)
+                reading = reading._replace(ink=ink.mask, digit=digit, search_box=frame_box)
     if len(row.marks) < 2:
         return reading
     marks = [_read_mark(frame, mark.mask, ink, box, frame_box, scale, roi_size)
@@ -218,6 +230,11 @@ def read_frame(frame: np.ndarray, settings: PreprocessSettings) -> Reading:
                                 number_unreadable=True)
     number = np.stack([crop_with_context(crop, context) for crop, context, _ in marks])
     return reading._replace(number=number, number_boxes=boxes)
+
+
+def _frame_edges(box, shape):
+    """Which sides of `box` (left, top, right, bottom) are the frame's."""
+    return (box[0] == 0, box[1] == 0, box[0] + box[2] == shape[1], box[1] + box[3] == shape[0])
 
 
 def _read_mark(frame, mask, ink, box, frame_box, scale, roi_size):
