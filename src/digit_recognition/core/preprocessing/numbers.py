@@ -43,7 +43,8 @@ class Row(NamedTuple):
 
     marks: Tuple[Mark, ...]
     # Not to be read: a mark touches the edge of the frame (the number may go on beyond it),
-    # or a mark is too wide for one digit (digits written joined).
+    # a mark is too wide for one digit (digits written joined), or another digit-tall piece
+    # of ink overlaps the digit left to right (a lone digit too).
     unreadable: bool
 
 
@@ -117,12 +118,15 @@ def find_row(ink: np.ndarray, digit: np.ndarray, roi_size: int,
     first, last = min(own), max(own)
     pen = stroke_width(digit.astype(np.uint8) * np.uint8(255))
 
+    def close(k, neighbour):
+        _, (x, _, w, _) = marks[k]
+        _, (nx, _, nw, _) = marks[neighbour]
+        return max(nx - (x + w), x - (nx + nw)) <= ROW_GAP * height
+
     def fits(k, neighbour):
-        _, (x, _, w, h) = marks[k]
         group, (nx, ny, nw, nh) = marks[neighbour]
-        gap = max(nx - (x + w), x - (nx + nw))
         if not (MARK_HEIGHTS[0] * height <= nh <= MARK_HEIGHTS[1] * height
-                and gap <= ROW_GAP * height):
+                and close(k, neighbour)):
             return False
         window = np.isin(labels[ny:ny + nh, nx:nx + nw], group).astype(np.uint8) * 255
         return 1 / STROKE_RATIO <= stroke_width(window) / pen <= STROKE_RATIO
@@ -131,6 +135,10 @@ def find_row(ink: np.ndarray, digit: np.ndarray, roi_size: int,
         last += 1
     while first > 0 and last - first + 1 < MAX_MARKS and fits(first, first - 1):
         first -= 1
+    # A digit-tall mark right beside the number that is not one of its digits (another
+    # height or pen): the number might go on through it, so it is not read.
+    blocked = (last + 1 < len(marks) and close(last, last + 1)) or (
+        first > 0 and close(first, first - 1))
     row: List[Mark] = []
     for group, mark_box in marks[first:last + 1]:
         x, y, w, h = mark_box
@@ -138,8 +146,15 @@ def find_row(ink: np.ndarray, digit: np.ndarray, roi_size: int,
         window = labels[y:y + h, x:x + w]
         mask[y:y + h, x:x + w] = np.isin(window, group)
         row.append(Mark(mask, mark_box))
-    joined = len(row) > 1 and any(w > MAX_MARK_WIDTH * height for _, (_, _, w, _) in row)
-    return Row(tuple(row), joined or _touches(row, ink.shape, frame_edges))
+    number = len(row) > 1
+    joined = any(w > MAX_MARK_WIDTH * height for _, (_, _, w, _) in row)
+    # A digit-tall piece of other ink overlapping a mark of the digit left to right: another
+    # digit leaning into it (slanted handwriting, a tilted card), never read as one digit.
+    leaning = any(set(group) - in_digit and any(
+        boxes[i][3] >= MARK_HEIGHTS[0] * height for i in set(group) - in_digit)
+        for group, _ in (marks[k] for k in own))
+    return Row(tuple(row), leaning or (number and (joined or blocked or _touches(
+        row, ink.shape, frame_edges))))
 
 
 def _touches(row, shape, frame_edges) -> bool:

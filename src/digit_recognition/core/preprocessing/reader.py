@@ -220,7 +220,7 @@ def read_frame(frame: np.ndarray, settings: PreprocessSettings) -> Reading:
                 box, ink, digit, row = whole, whole_ink, whole_digit, whole_row
                 frame_box = tuple(v * scale for v in box)
                 reading = reading._replace(ink=ink.mask, digit=digit, search_box=frame_box)
-    if len(row.marks) < 2:
+    if len(row.marks) < 2 and not row.unreadable:
         return reading
     marks = [_read_mark(frame, mark.mask, ink, box, frame_box, scale, roi_size)
              for mark in row.marks]
