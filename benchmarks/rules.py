@@ -89,8 +89,8 @@ def main(argv=None):
     parser.add_argument('--output', type=Path, default=common.RESULTS_DIR)
     options = parser.parse_args(argv)
     matrix = parse_args(['--count', str(options.count), '--blank', str(options.blank),
-                         '--numbers', '0', '--cnn', options.cnn] + (['--data', options.data]
-                                                  if options.data else []))
+                         '--numbers', '0', '--cnn', options.cnn]
+                        + (['--data', options.data] if options.data else []))
     images, labels, classifiers = load_inputs(matrix)
     results = {'all rules': run_matrix(matrix, classifiers, images, labels)}
     for rule in RULES:

@@ -38,8 +38,9 @@ FACE = 'DejaVuSans.ttf'
 
 def clip(glyphs, style, seed):
     """FRAMES_PER_ITEM frames of one scene on plain paper."""
-    return [render_condition('plain', glyphs, np.random.default_rng([seed, 1]), 'ballpoint_gradient',
-                             strokes='mnist' if style == 'printed' else 'pen',
+    return [render_condition('plain', glyphs, np.random.default_rng([seed, 1]),
+                             'ballpoint_gradient', strokes='mnist' if style == 'printed'
+                             else 'pen',
                              camera_rng=np.random.default_rng([seed, 2, k]))[0]
             for k in range(FRAMES_PER_ITEM)]
 

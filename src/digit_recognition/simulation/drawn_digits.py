@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from digit_recognition.simulation.negatives import (_arc, _draw, _finish, _hand_warp, CANVAS,
-                                                  hershey_text)
+                                                    hershey_text)
 
 DIGITS = '0123456789'
 # TrueType faces that ship with matplotlib (mpl-data/fonts/ttf). Training: OpenCV's Hershey
