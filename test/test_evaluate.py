@@ -46,7 +46,7 @@ def test_evaluate_prints_what_the_robot_receives_and_saves_its_figures(tmp_path)
     out = tmp_path / 'out'
     result = run_evaluate('--data', data, '--count', 20, '--blank', 5, '--conditions',
                           ','.join(CONDITION_SUBSET), '--real', photos, '--output', out,
-                          '--workers', 2)
+                          '--numbers', 2, '--workers', 2)
     assert result.returncode == 0, result.stderr
     stdout = result.stdout
     assert 'seed 0; 4 MNIST test digits per condition' in stdout
@@ -58,7 +58,8 @@ def test_evaluate_prints_what_the_robot_receives_and_saves_its_figures(tmp_path)
         assert f'| {name} | ' in stdout
     for kind in ('fingers entering the box', 'a hand holding blank paper',
                  'letters (unseen fonts)', 'symbols', 'scribbles',
-                 'printed words (never trained)', *(f'blank: {k}' for k in BLANK_KINDS
+                 'printed words (never trained)', 'letters of unseen alphabets',
+                 *(f'blank: {k}' for k in BLANK_KINDS
                                                     if k not in ('finger', 'hand_holding'))):
         assert f'| {kind} | ' in stdout
     assert 'expected calibration error' in stdout
@@ -66,8 +67,12 @@ def test_evaluate_prints_what_the_robot_receives_and_saves_its_figures(tmp_path)
     assert '| writer_b | ' in stdout
     assert '| shown \\ published | 0 | 1 |' in stdout
     assert 'ms per condition frame' in stdout
+    # The gate's own curve, and the numbers' rows.
+    assert '| min_digitness | 0.05 |' in stdout and '| digits accepted | ' in stdout
+    assert '| numbers, printed (unseen typefaces) | ' in stdout
+    assert '| numbers, handwritten (MNIST test) | ' in stdout
 
-    for figure in ('accuracy.png', 'confusion.png', 'reliability.png'):
+    for figure in ('accuracy.png', 'confusion.png', 'reliability.png', 'gate.png'):
         assert (out / figure).read_bytes()[:4] == b'\x89PNG'
     report = json.loads((out / 'evaluation.json').read_text())
     assert report['seed'] == 0 and report['count'] == 4 and report['blank_count'] == 5
@@ -98,6 +103,12 @@ def test_evaluate_prints_what_the_robot_receives_and_saves_its_figures(tmp_path)
     assert set(report['pen_redraw']) == {'MLP', 'CNN'}
     real = report['real']
     assert real['photos'] == 20 and set(real['sizes']) == {'190', '260'}
+    gate = report['gate_curve']
+    assert len(gate['digits_accepted']) == len(gate['thresholds'])
+    assert gate['digits_accepted'] == sorted(gate['digits_accepted'], reverse=True)
+    for numbers in report['numbers'].values():
+        assert numbers['batches'] == 2
+        assert numbers['right'] + numbers['wrong'] + numbers['silent'] == pytest.approx(1)
     assert set(real['writers']['190']) == {'writer_a', 'writer_b'}
     # Sanity: the tutorial's thresholded, stretched crops read worse than the CNN's.
     plain = report['conditions']['plain']
@@ -164,3 +175,21 @@ def test_risk_coverage_ranks_by_confidence_and_stops_where_nothing_more_is_publi
     at_half = curve['thresholds'].index(0.5)
     assert (curve['right'][at_half], curve['wrong'][at_half]) == (pytest.approx(3 / 6),
                                                                   pytest.approx(1 / 6))
+
+
+def test_batches_of_quantized_models_are_decided_with_their_tolerance():
+    # A full-integer model's probabilities are steps of 1/256: a row sums to 1 only within a
+    # few steps. evaluate decided every batch with float's tolerance (1e-3) and so refused
+    # all of the int8 twins' batches: 0 % of the real photos published instead of 98 %.
+    from digit_recognition.core.decision import DecisionSettings
+    from digit_recognition.core.model import Predictions
+    from digit_recognition.evaluation.scoring import batch_decisions
+    digits = np.full((5, 10), 1 / 256, np.float32)
+    digits[:, 7] = 245 / 256  # the row sums to two steps under 1, as dequantized ones may
+    gate = np.tile(np.float32([4 / 256, 250 / 256]), (5, 1))
+    found = np.ones(5, bool)
+    predictions = Predictions(digits, gate)
+    refused = batch_decisions(predictions, found, DecisionSettings())
+    decided = batch_decisions(predictions, found, DecisionSettings(), tolerance=11 / 256)
+    assert not refused['published'][0]
+    assert decided['published'][0] and decided['digit'][0] == 7

@@ -8,7 +8,7 @@ from typing import Optional
 import numpy as np
 
 from digit_recognition.core.decision import (DecisionSettings, DIGIT, judge, NOT_A_DIGIT,
-                                             NOT_DIGIT)
+                                             NOT_DIGIT, PROBABILITY_TOLERANCE)
 from digit_recognition.core.model import Predictions
 from digit_recognition.core.patches import as_patches
 
@@ -19,8 +19,8 @@ CALIBRATION_BINS = 15
 CURVE_THRESHOLDS = np.round(np.linspace(0.0, 1.0, 101), 2)
 
 
-def batch_decisions(predictions: Predictions, found: np.ndarray,
-                    settings: DecisionSettings) -> dict:
+def batch_decisions(predictions: Predictions, found: np.ndarray, settings: DecisionSettings,
+                    tolerance: float = PROBABILITY_TOLERANCE) -> dict:
     """The classifier's decision (core.decision.judge) on each batch of BATCH consecutive
     frames.
 
@@ -30,7 +30,8 @@ def batch_decisions(predictions: Predictions, found: np.ndarray,
     over the N // BATCH batches: published (bool), digit (int, NO_DIGIT when silent), top
     (the reader's digit, NO_DIGIT when no crop), confidence (its mean probability, NaN when
     no crop), accepted (the gate let it through: True without a gate), digitness (the
-    gate's mean probability of a digit, NaN when no crop or no gate).
+    gate's mean probability of a digit, NaN when no crop or no gate). tolerance: how far
+    the models' rows may sum from 1 (quantized models: more; core.model.Models).
     """
     batches = len(found) // BATCH
     published = np.zeros(batches, bool)
@@ -44,7 +45,8 @@ def batch_decisions(predictions: Predictions, found: np.ndarray,
         if rows.size == 0:
             continue
         verdict = judge(predictions.digits[rows], settings,
-                        None if predictions.digitness is None else predictions.digitness[rows])
+                        None if predictions.digitness is None else predictions.digitness[rows],
+                        tolerance)
         if verdict.digit is None:
             continue
         top[b], confidence[b] = verdict.digit, verdict.confidence
@@ -238,7 +240,8 @@ def score_batches(pipelines, classifiers, collector, labels, variants, settings)
     predictions = read_crops(classifiers, pipelines, collector.crops, collector.found)
     result, decisions = {}, {}
     for p, pipeline in enumerate(pipelines):
-        decided = batch_decisions(predictions[p], collector.found[p], settings)
+        decided = batch_decisions(predictions[p], collector.found[p], settings,
+                                  classifiers[pipeline.model].probability_tolerance)
         decisions[pipeline.name] = decided
         result[pipeline.name] = outcomes(decided, labels) | {
             'found': float(collector.found[p].mean()),
