@@ -59,8 +59,7 @@ def test_evaluate_prints_what_the_robot_receives_and_saves_its_figures(tmp_path)
     for kind in ('fingers entering the box', 'a hand holding blank paper',
                  'letters (unseen fonts)', 'symbols', 'scribbles',
                  'printed words (never trained)', 'letters of unseen alphabets',
-                 *(f'blank: {k}' for k in BLANK_KINDS
-                                                    if k not in ('finger', 'hand_holding'))):
+                 *(f'blank: {k}' for k in BLANK_KINDS if k not in ('finger', 'hand_holding'))):
         assert f'| {kind} | ' in stdout
     assert 'expected calibration error' in stdout
     assert '| inside the box (190 px) | ' in stdout and '| held closer (260 px) | ' in stdout
