@@ -9,15 +9,15 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 NODES = [  # x centre, title, lines
     (1.4, 'camera', ['csi://, /dev/video, rtsp://,', 'file, images', 'camera_info', 'reconnects']),
-    (4.6, 'preprocess', ['flatfield ink, no lines', 'find the digit or none',
-                         'fit 20x20, centre of mass', 'debug/binary, debug/overlay']),
-    (7.8, 'classifier', ['5 crops, one CNN call', 'tflite (LiteRT) or keras',
-                         'mean probability', '>= min_confidence']),
+    (4.6, 'preprocess', ['flatfield ink, no lines', 'a digit, a number or none',
+                         'fit 20x20, centre of mass', 'its context at ROI scale']),
+    (7.8, 'classifier', ['5 frames, one call each:', 'gate: a digit at all?',
+                         'reader: which digit?', 'both sure, or silent']),
     (10.8, 'robot controller', ['examples/', 'digit_controller.py', 'acts on stable',
                                 'stamped readings']),
 ]
-TOPICS = ['image_raw\nbgr8 640x480', 'digit_crop\nmono8 28x28',
-          'digit_reading: DigitReading\n(stamp, digit, confidence)\ndigit, digit_confidence']
+TOPICS = ['image_raw\nbgr8 640x480', 'digit_crop\n8UC3 28x28 (x k): crop, context',
+          'digit_reading, number_reading\n(stamp, status, confidences)\ndigit, number']
 
 
 def main():
