@@ -160,11 +160,13 @@ def test_compare_reads_the_same_crops_and_every_row_has_a_risk_coverage_curve(tm
 
 def test_risk_coverage_ranks_by_confidence_and_stops_where_nothing_more_is_published():
     from digit_recognition.evaluation.scoring import NO_DIGIT, risk_coverage
-    # Six batches shown 1: two sure and right, a wrong one in the middle, one right, one
-    # read as not-a-digit (10) and one without a crop: never published at any bar.
-    decisions = dict(top=np.array([1, 1, 7, 1, 10, NO_DIGIT]),
-                     confidence=np.array([0.99, 0.97, 0.8, 0.6, 0.9, np.nan]))
-    curve = risk_coverage(decisions, np.full(6, 1), 10, 0.9)
+    # Six batches shown 1: two sure and right, a wrong one in the middle, one right, one the
+    # gate refused (the reader sure of a 1) and one without a crop: the last two are never
+    # published at any bar of min_confidence.
+    decisions = dict(top=np.array([1, 1, 7, 1, 1, NO_DIGIT]),
+                     confidence=np.array([0.99, 0.97, 0.8, 0.6, 0.95, np.nan]),
+                     accepted=np.array([True, True, True, True, False, False]))
+    curve = risk_coverage(decisions, np.full(6, 1), None, 0.9)
     assert curve['max_coverage'] == pytest.approx(4 / 6)
     # Risks after 1, 2, 3 and 4 published: 0, 0, 1/3, 1/4; the area over coverage steps of 1/6.
     assert curve['aurc'] == pytest.approx((0 + 0 + 1 / 3 + 1 / 4) / 6)

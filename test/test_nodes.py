@@ -82,8 +82,8 @@ def test_threshold_is_tuned_live_through_the_parameter_service(harness, ros_cont
     result = set_parameter(executor, tester, 'preprocess', 'threshold', 130)
     assert result.successful
     crop = next_crop()
-    assert crop.shape == (28, 28)
-    assert crop.max() == 255
+    assert crop.shape == (28, 28, 3)  # the crop, then its context
+    assert crop[..., 0].max() == 255
 
     result = set_parameter(executor, tester, 'preprocess', 'threshold', 300)
     assert not result.successful
@@ -115,7 +115,7 @@ def test_preprocess_copies_the_frame_header_and_survives_bad_encodings(harness, 
                       10.0)
     assert all(crop.header.frame_id == 'test_camera' for crop in crops)
     assert crops[0].header.stamp.sec == 42
-    assert (crops[0].width, crops[0].height, crops[0].encoding) == (28, 28, 'mono8')
+    assert (crops[0].width, crops[0].height, crops[0].encoding) == (28, 28, '8UC3')
 
 
 def test_classifier_publishes_one_digit_per_batch(harness, ros_context, mnist_sample):
@@ -372,7 +372,7 @@ def test_compressed_transport_reads_jpeg_and_png_and_drops_corrupt_data(harness,
     for good in (jpeg, png):
         crops.clear()
         assert spin_until(executor, lambda good=good: frames.publish(good) or crops, 10.0)
-        assert BRIDGE.imgmsg_to_cv2(crops[-1]).shape == (28, 28)
+        assert BRIDGE.imgmsg_to_cv2(crops[-1]).shape == (28, 28, 3)
     dropped = node.frames_dropped
     assert spin_until(executor, lambda: frames.publish(corrupt) or
                       node.frames_dropped > dropped, 5.0)
