@@ -29,6 +29,7 @@ BATCH_SIZE = DecisionSettings().batch_size
 # certainty, where it had 0.1 ms; the predict() ratio follows: 40 ms over 1 ms (a 3 ms keras
 # call could be at most 13x faster than a 40 ms predict).
 TARGETS = {'tflite_ms': 1.0, 'keras_ms': 3.0, 'predict_over_tflite': 40.0}
+NUMBER_DIGITS = 4  # the number timed: its digits' crops in one batch
 
 
 def batches_of_five(images):
@@ -64,6 +65,14 @@ def variants(quick_predict_repeats, repeats):
                                       if twin is quantized_twin else reader,
                                       load_classifier(twin(gate_file()), 'tflite', GATE)),
                       repeats))
+    # A number of four digits: five frames of four marks, twenty crops in one call each (own
+    # interpreters: resizing between batch sizes would be timed too).
+    number = reader_and_gate(load_classifier(BUNDLED_MODEL, 'tflite'),
+                             load_classifier(gate_file(), 'tflite', GATE))
+    found.append(('tflite CNN + gate, number of 4', 'CNN', 'the same on a number of four '
+                  'digits: 5 frames x 4 crops per batch',
+                  lambda batch: number(np.concatenate([batch] * NUMBER_DIGITS))[:len(batch)],
+                  repeats))
     return found
 
 
@@ -131,6 +140,10 @@ def report(found, times, accuracies, before, after, options):
                   f'p50 {both:.3f} ms (target <= {TARGETS["tflite_ms"]} ms: '
                   f'{common.met(both, TARGETS["tflite_ms"])}); int8 '
                   f'{stats["tflite CNN + gate int8"]["p50"]:.3f} ms')
+    number = stats['tflite CNN + gate, number of 4']['p50']
+    checks.append(f'- a number of {NUMBER_DIGITS} digits (5 frames x {NUMBER_DIGITS} crops per '
+                  f'batch): tflite p50 {number:.3f} ms (target <= {TARGETS["tflite_ms"]} ms: '
+                  f'{common.met(number, TARGETS["tflite_ms"])})')
     markdown = '\n'.join([
         '## Inference per batch of 5 crops (ms)',
         '',

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
-from std_msgs.msg import Int32
+from std_msgs.msg import Int32, String
 
 from conftest import launch_command, REPO, spin_until, start, stop
 from digit_recognition.operator_tools.demo import collapse_repeats
@@ -188,3 +188,42 @@ def test_two_robots_in_different_namespaces_do_not_hear_each_other(
         acted = [int(digit) for digit in re.findall(
             r'acting on digit (\d)', outputs[namespace, 'controller'])]
         assert acted == robot['expected'], (namespace, acted, log)
+
+
+@pytest.mark.slow  # three launched processes
+def test_the_launched_pipeline_publishes_numbers_whole_and_their_digits_never(
+        ros_context, tmp_path):
+    # The nodes as the launch file starts them (its command lines, the shipped params file:
+    # numbers on), the numbers sample after empty paper; a controller would hear `number`.
+    namespace = '/numbers'
+    expected = (REPO / 'samples' / 'numbers.txt').read_text().split()
+    executor = SingleThreadedExecutor(context=ros_context)
+    probe = Node('number_probe', context=ros_context)
+    executor.add_node(probe)
+    numbers, digits = [], []
+    probe.create_subscription(String, f'{namespace}/number', lambda m: numbers.append(m.data),
+                              10)
+    probe.create_subscription(Int32, f'{namespace}/digit', lambda m: digits.append(m.data), 10)
+    processes = {}
+    try:
+        processes['classifier'] = start(launch_command('classifier_node', 'classifier',
+                                                       namespace, {}, tmp_path))
+        processes['preprocess'] = start(launch_command('preprocess_node', 'preprocess',
+                                                       namespace, {}, tmp_path))
+        assert spin_until(executor, lambda: probe.count_subscribers(f'{namespace}/image_raw') > 0
+                          and probe.count_subscribers(f'{namespace}/digit_crop') > 0
+                          and probe.count_publishers(f'{namespace}/number') > 0, 60.0)
+        video = with_lead_in(tmp_path / 'numbers.mp4', REPO / 'samples' / 'numbers.mp4')
+        processes['camera'] = start(launch_command('camera_node', 'camera', namespace,
+                                                   {'source': str(video), 'loop': False},
+                                                   tmp_path))
+        assert spin_until(executor, lambda: processes['camera'].poll() is not None, 60.0)
+        spin_until(executor, lambda: collapse_repeats(numbers) == expected, 10.0)
+    finally:
+        outputs = {key: stop(process) for key, process in processes.items()}
+        executor.shutdown()
+        probe.destroy_node()
+    log = '\n'.join(f'--- {key}\n{output}' for key, output in outputs.items())
+    assert collapse_repeats(numbers) == expected, (numbers, log)
+    # The lone 7 is the only digit published: never a digit of 214, 38, 07 or 509.
+    assert collapse_repeats(digits) == [7], (digits, log)
