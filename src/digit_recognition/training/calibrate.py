@@ -3,12 +3,13 @@
     python -m digit_recognition.training.calibrate --data ../shared/data/mnist \
         --model my.keras [--batches 1200] [--seed 0]
 
-The classifier publishes a batch's digit when the batch's mean probability of it reaches
+The classifier publishes a batch's digit when the reader's mean probability of it reaches
 min_confidence, so that probability should be the share of such batches that are right. A
 model trained on clean crops is over-confident on a camera's. Temperature scaling fixes that
 with one number: the logits are divided by T, fitted on batches of five camera frames drawn
 by simulation/ (every condition and variant, pen and MNIST strokes) of MNIST training
-digits that train held out of fitting, and of non-digit glyphs (negatives.py), all read by
+digits that train held out of fitting (for a reader with a not-a-digit class, and for the
+gate in training/gate.py, also of non-digit glyphs, simulation/negatives.py), all read by
 the default preprocessing, with the least negative log-likelihood of the batch means. The
 division goes into the last layer's weights, so name.keras, name.tflite and (if present)
 name_int8.tflite stay plain models. The evaluation's seeds and MNIST's test digits are never
@@ -149,9 +150,10 @@ def main(argv=None):
         return 1
     digits, digit_labels, _ = held_out_digits(images, labels, CALIBRATION_DIGITS, options.seed)
     count = min(options.batches, len(digits))
-    temperature, batches = calibrate(model, digits[:count], digit_labels[:count],
-                                     count // GLYPHS_PER_DIGIT_BATCH, options.seed,
-                                     os.cpu_count() or 1)
+    # A reader of the ten digits only is calibrated on digits: it never sees a non-digit.
+    glyphs = count // GLYPHS_PER_DIGIT_BATCH if model.output_shape[-1] > NOT_A_DIGIT else 0
+    temperature, batches = calibrate(model, digits[:count], digit_labels[:count], glyphs,
+                                     options.seed, os.cpu_count() or 1)
     quantized = options.model.with_name(options.model.stem + '_int8.tflite').exists()
     save_for_inference(model, options.model, representative_digits(images, options.seed)
                        if quantized else None)
