@@ -31,7 +31,7 @@ import numpy as np
 import common
 from digit_recognition.core.preprocessing import blobs, ink, reader
 from digit_recognition.core.model import BUNDLED_MODEL
-from digit_recognition.evaluation.cli import load_inputs, MIN_CONFIDENCE, parse_args
+from digit_recognition.evaluation.cli import DECISION, load_inputs, parse_args
 from digit_recognition.evaluation.pipelines import make_pipelines
 from digit_recognition.evaluation.report import build_report
 
@@ -113,7 +113,8 @@ def main(argv=None):
     markdown = (f'Digits: mean over the condition rows of batches published right / wrong; '
                 f"non-digits: the worst kind's share of batches published ({options.count} "
                 f'frames per condition row, {options.blank} per non-digit kind, seed 0, '
-                f'min_confidence {MIN_CONFIDENCE}). "Gains" are the rows the rule '
+                f'min_confidence {DECISION.min_confidence}, min_digitness '
+                f'{DECISION.min_digitness}). "Gains" are the rows the rule '
                 f'helps most (points of published right it adds), "costs" those it hurts.\n\n'
                 + common.markdown_table(['preprocessing', 'published right %', 'wrong %',
                                          'worst non-digit %', 'the rule gains',
