@@ -7,7 +7,7 @@ for the assumption that pairs each digit with the crops it was decided from.
 import numpy as np
 
 import common
-from digit_recognition.core.decision import DecisionSettings, DIGIT, DigitDecider
+from digit_recognition.core.decision import DecisionSettings, DIGIT
 
 from .scenarios import MAX_FRAMERATE, NODES
 
@@ -22,11 +22,8 @@ def expected_digits(crops, settings, classifier, pad=0):
     its first one (copies of it here) shift the classifier's batches: the batch that holds
     them is left out.
     """
-    decider = DigitDecider(classifier.reader.predict_batch,
-                           DecisionSettings(**{name: settings[name]
-                                               for name in DecisionSettings._fields}),
-                           classifier.probability_tolerance,
-                           classifier.gate.predict_batch if classifier.gate else None)
+    decider = classifier.decider(DecisionSettings(**{name: settings[name]
+                                                     for name in DecisionSettings._fields}))
     unseen = [(None, crops[0][2])] * pad if crops else []
     decided = []
     for index, (pixels, stamp) in enumerate(unseen + [(c[3], c[2]) for c in crops]):

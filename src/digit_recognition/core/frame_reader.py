@@ -20,7 +20,7 @@ from typing import Iterable, List, Optional, Union
 
 import numpy as np
 
-from digit_recognition.core.decision import DecisionSettings, DigitDecider, Verdict
+from digit_recognition.core.decision import DecisionSettings, Verdict
 from digit_recognition.core.model import load_models, Models
 from digit_recognition.core.preprocessing import PreprocessSettings, read_frame
 
@@ -40,11 +40,7 @@ class FrameReader:
                  models: Optional[Models] = None):
         self.models = models or load_models(model_path, gate_path, backend)
         self.preprocess = preprocess or PreprocessSettings()
-        decision = decision or DecisionSettings()
-        self.decider = DigitDecider(self.models.reader.predict_batch, decision,
-                                    self.models.probability_tolerance,
-                                    self.models.gate.predict_batch if self.models.gate
-                                    else None)
+        self.decider = self.models.decider(decision or DecisionSettings())
 
     def read(self, frame: np.ndarray, stamp_sec: Optional[float] = None) -> Optional[Verdict]:
         """One frame (its capture time in seconds, for the batch timeout); the batch's

@@ -18,7 +18,8 @@ import zipfile
 import numpy as np
 
 from digit_recognition.core.decision import (
-    check_probabilities, DIGIT_CLASSES, NOT_A_DIGIT, NotProbabilitiesError, PROBABILITY_TOLERANCE)
+    check_probabilities, DecisionSettings, DIGIT_CLASSES, DigitDecider, NOT_A_DIGIT,
+    NotProbabilitiesError, PROBABILITY_TOLERANCE)
 from digit_recognition.core.errors import StartupError
 from digit_recognition.core.patches import PATCH_CHANNELS
 from digit_recognition.core.sizes import CROP_SIZE
@@ -354,6 +355,11 @@ class Models(NamedTuple):
         """Both models on uint8 crops with their context [N, 28, 28, 3] (core/patches.py)."""
         return Predictions(self.reader.predict_batch(patches[..., 0]),
                            None if self.gate is None else self.gate.predict_batch(patches))
+
+    def decider(self, settings: DecisionSettings) -> DigitDecider:
+        """A DigitDecider of both models with `settings`, as the classifier node decides."""
+        return DigitDecider(self.reader.predict_batch, settings, self.probability_tolerance,
+                            self.gate.predict_batch if self.gate else None)
 
     def warm_up(self, batch_size: int) -> None:
         """Both models' warm-up (ModelLoadError if either outputs no probabilities)."""

@@ -12,7 +12,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
-from digit_recognition.core.decision import DIGIT, DigitDecider, NUMBER
+from digit_recognition.core.decision import DIGIT, NUMBER
 from digit_recognition.core.preprocessing import PreprocessSettings, read_frame
 from digit_recognition.evaluation.pipelines import frame_rng
 from digit_recognition.evaluation.scoring import BATCH, CURVE_THRESHOLDS
@@ -67,8 +67,7 @@ def score_numbers(models, texts, rows, settings) -> dict:
     correct = np.zeros(len(texts), bool)
     digit_published = np.zeros(len(texts), bool)
     for b, (text, frames) in enumerate(zip(texts, rows)):
-        decider = DigitDecider(models.reader.predict_batch, loose, models.probability_tolerance,
-                               models.gate.predict_batch if models.gate else None)
+        decider = models.decider(loose)
         verdict = None
         for row in frames:
             if row is not None:

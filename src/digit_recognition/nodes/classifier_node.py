@@ -17,7 +17,7 @@ from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import Image
 from std_msgs.msg import Float32, Int32, String
 
-from digit_recognition.core.decision import (DecisionSettings, DIGIT, DigitDecider, NOT_DIGIT,
+from digit_recognition.core.decision import (DecisionSettings, DIGIT, NOT_DIGIT,
                                              NUMBER, PART_OF_NUMBER, REFUSED, TOO_LONG,
                                              UNSTEADY, UNSURE)
 from digit_recognition.core.image_encodings import crop_from_msg
@@ -86,9 +86,7 @@ class ClassifierNode(Node):
             self.get_logger().warning(f'no gate beside {models.reader.path}: deciding with '
                                       'the reader alone')
         self._classifier, self._gate = models
-        self._decider = DigitDecider(models.reader.predict_batch, decision,
-                                     models.probability_tolerance,
-                                     models.gate.predict_batch if models.gate else None)
+        self._decider = models.decider(decision)
         self._backend = backend
         self._rate = RateMeter()
         self._batch_rate = RateMeter(window_sec=5.0)
